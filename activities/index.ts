@@ -1,0 +1,26 @@
+/**
+ * Activities are the only code with I/O. They are built by a factory that receives their
+ * dependencies, and every write is keyed by an id the workflow decided, so a retried activity
+ * never writes twice.
+ */
+import type { Db } from '../db';
+
+export interface ActivityDeps {
+  db: Db;
+}
+
+export function createActivities({ db }: ActivityDeps) {
+  return {
+    /** Inserts the wiring-check row if absent; returns true once the row exists. */
+    async recordWiringCheck(input: { id: string; message: string; workflowId: string; runId: string }): Promise<boolean> {
+      await db
+        .insertInto('wiring_checks')
+        .values({ id: input.id, message: input.message, workflow_id: input.workflowId, run_id: input.runId })
+        .onConflict((oc) => oc.column('id').doNothing())
+        .execute();
+      return true;
+    },
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

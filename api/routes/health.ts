@@ -1,0 +1,62 @@
+import { Type } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { pingDb } from '../../db';
+
+const Check = Type.Object({ ok: Type.Boolean(), latencyMs: Type.Number(), error: Type.Optional(Type.String()) });
+const Health = Type.Object({
+  status: Type.Union([Type.Literal('ok'), Type.Literal('unavailable')]),
+  checks: Type.Object({ temporal: Check, postgres: Check }),
+});
+
+const CHECK_TIMEOUT_MS = 2000;
+
+async function timed(fn: () => Promise<unknown>): Promise<{ ok: boolean; latencyMs: number; error?: string }> {
+  const started = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      fn(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
+      }),
+    ]);
+    return { ok: true, latencyMs: Math.round(performance.now() - started) };
+  } catch (error) {
+    return { ok: false, latencyMs: Math.round(performance.now() - started), error: (error as Error).message };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Reachability of Temporal and PostgreSQL; 503 names whichever is down. */
+const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get(
+    '/health',
+    {
+      schema: {
+        tags: ['system'],
+        summary: 'Reachability of Temporal and PostgreSQL',
+        response: { 200: Health, 503: Health },
+      },
+    },
+    async (_request, reply) => {
+      const { temporal, namespace, db } = app.deps;
+      const [temporalCheck, postgresCheck] = await Promise.all([
+        timed(() =>
+          temporal.connection.withDeadline(Date.now() + CHECK_TIMEOUT_MS, () =>
+            temporal.workflowService.describeNamespace({ namespace }),
+          ),
+        ),
+        timed(() => pingDb(db)),
+      ]);
+      const ok = temporalCheck.ok && postgresCheck.ok;
+      if (!ok) reply.header('retry-after', '5');
+      return reply.status(ok ? 200 : 503).send({
+        status: ok ? 'ok' : 'unavailable',
+        checks: { temporal: temporalCheck, postgres: postgresCheck },
+      });
+    },
+  );
+};
+
+export default healthRoutes;

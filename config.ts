@@ -1,0 +1,89 @@
+/**
+ * The one typed configuration module: every setting the api, the worker and the start
+ * script read comes from here, from environment variables with embedded defaults.
+ */
+import path from 'node:path';
+
+export interface Config {
+  /** Where embedded services keep their data (Temporal SQLite file, PostgreSQL cluster, evidence files). */
+  dataDir: string;
+  /** Project-local cache (the temporal CLI built from the Go module proxy). */
+  cacheDir: string;
+  temporal: {
+    /** External Temporal frontend (host:port); null means start the embedded dev server. */
+    address: string | null;
+    namespace: string;
+    taskQueue: string;
+    /** Ports of the embedded dev server. */
+    devServerPort: number;
+    devServerUiPort: number;
+  };
+  database: {
+    /** External PostgreSQL URL; null means start the embedded PostgreSQL. */
+    url: string | null;
+    embeddedPort: number;
+    embeddedDatabase: string;
+  };
+  api: {
+    host: string;
+    port: number;
+  };
+  logLevel: string;
+}
+
+function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0 || value > 65535) {
+    throw new Error(`${name} must be an integer port number, got "${raw}"`);
+  }
+  return value;
+}
+
+function str(env: NodeJS.ProcessEnv, name: string): string | null {
+  const raw = env[name];
+  return raw === undefined || raw.trim() === '' ? null : raw.trim();
+}
+
+/** Reads the configuration from the environment (pass another record in tests). */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const root = path.resolve(__dirname);
+  return {
+    dataDir: path.resolve(str(env, 'DATA_DIR') ?? path.join(root, '.data')),
+    cacheDir: path.resolve(str(env, 'CACHE_DIR') ?? path.join(root, '.cache')),
+    temporal: {
+      address: str(env, 'TEMPORAL_ADDRESS'),
+      namespace: str(env, 'TEMPORAL_NAMESPACE') ?? 'default',
+      taskQueue: str(env, 'TEMPORAL_TASK_QUEUE') ?? 'party-projects',
+      devServerPort: int(env, 'TEMPORAL_DEV_PORT', 7233),
+      devServerUiPort: int(env, 'TEMPORAL_UI_PORT', 8233),
+    },
+    database: {
+      url: str(env, 'DATABASE_URL'),
+      embeddedPort: int(env, 'EMBEDDED_PG_PORT', 5433),
+      embeddedDatabase: 'party_projects',
+    },
+    api: {
+      host: str(env, 'HOST') ?? '127.0.0.1',
+      port: int(env, 'PORT', 3000),
+    },
+    logLevel: str(env, 'LOG_LEVEL') ?? 'info',
+  };
+}
+
+/** Environment variable names the config reads; docker-compose.yml is checked against these. */
+export const CONFIG_ENV_VARS = [
+  'DATA_DIR',
+  'CACHE_DIR',
+  'TEMPORAL_ADDRESS',
+  'TEMPORAL_NAMESPACE',
+  'TEMPORAL_TASK_QUEUE',
+  'TEMPORAL_DEV_PORT',
+  'TEMPORAL_UI_PORT',
+  'DATABASE_URL',
+  'EMBEDDED_PG_PORT',
+  'HOST',
+  'PORT',
+  'LOG_LEVEL',
+] as const;

@@ -1,0 +1,10 @@
+/**
+ * Every migration, listed statically so the migrator works the same under tsx, vitest and a
+ * compiled build. Names sort in time order; a released migration is never edited.
+ */
+import type { Migration } from 'kysely';
+import * as m0001 from './20261123_0001_wiring_checks';
+
+export const migrations: Record<string, Migration> = {
+  '20261123_0001_wiring_checks': m0001,
+};
