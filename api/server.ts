@@ -1,0 +1,36 @@
+/**
+ * Production entry of the API process (docker-compose `api` service): external Temporal and
+ * PostgreSQL only; `npm start` is the all-in-one entry for development.
+ */
+import { Client, Connection } from '@temporalio/client';
+import { loadConfig } from '../config';
+import { createDb, migrateToLatest } from '../db';
+import { createLogger } from '../logger';
+import { buildApp } from './app';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger(config.logLevel, 'party-projects-api');
+  if (!config.temporal.address || !config.database.url) {
+    throw new Error('api/server.ts needs TEMPORAL_ADDRESS and DATABASE_URL; use `npm start` for the embedded defaults');
+  }
+  const db = createDb(config.database.url);
+  await migrateToLatest(db);
+  const connection = await Connection.connect({ address: config.temporal.address });
+  const temporal = new Client({ connection, namespace: config.temporal.namespace });
+  const app = await buildApp({ db, temporal, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, logger: log });
+  const close = async () => {
+    await app.close();
+    await connection.close();
+    await db.destroy();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void close());
+  process.once('SIGTERM', () => void close());
+  await app.listen({ host: config.api.host, port: config.api.port });
+}
+
+main().catch((error) => {
+  process.stderr.write(`api failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,54 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client, Connection } from '@temporalio/client';
+import { buildApp } from '../../api/app';
+import { createDb } from '../../db';
+import { freePort } from '../../scripts/infra/ports';
+import { connectTemporal, createTestDatabase, testLogger, type TestDatabase, type TestTemporal } from '../helpers/infra';
+
+describe('GET /health when a dependency is down', () => {
+  let database: TestDatabase;
+  let temporal: TestTemporal;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('health');
+    temporal = await connectTemporal();
+  });
+  afterAll(async () => {
+    await temporal?.close();
+    await database?.close();
+  });
+
+  it('answers 503 naming PostgreSQL when the database cannot be reached', async () => {
+    const deadDb = createDb(`postgres://postgres:postgres@127.0.0.1:${await freePort()}/nothing`);
+    const app = await buildApp({ db: deadDb, temporal: temporal.client, namespace: 'default', taskQueue: 'unused', logger: testLogger });
+    try {
+      const response = await app.inject({ method: 'GET', url: '/health' });
+      expect(response.statusCode).toBe(503);
+      expect(response.headers['retry-after']).toBe('5');
+      const body = response.json();
+      expect(body.status).toBe('unavailable');
+      expect(body.checks.temporal.ok).toBe(true);
+      expect(body.checks.postgres.ok).toBe(false);
+      expect(body.checks.postgres.error).toMatch(/ECONNREFUSED|connect/i);
+    } finally {
+      await app.close();
+      await deadDb.destroy();
+    }
+  });
+
+  it('answers 503 naming Temporal when the Temporal server cannot be reached', async () => {
+    const connection = Connection.lazy({ address: `127.0.0.1:${await freePort()}`, connectTimeout: 500 });
+    const deadTemporal = new Client({ connection, namespace: 'default' });
+    const app = await buildApp({ db: database.db, temporal: deadTemporal, namespace: 'default', taskQueue: 'unused', logger: testLogger });
+    try {
+      const response = await app.inject({ method: 'GET', url: '/health' });
+      expect(response.statusCode).toBe(503);
+      const body = response.json();
+      expect(body.checks.postgres.ok).toBe(true);
+      expect(body.checks.temporal.ok).toBe(false);
+      expect(body.checks.temporal.error).toBeTruthy();
+    } finally {
+      await app.close();
+    }
+  });
+});

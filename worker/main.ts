@@ -1,0 +1,29 @@
+/** Production entry of a worker process (docker-compose `worker` service); run more to scale out. */
+import { NativeConnection } from '@temporalio/worker';
+import { loadConfig } from '../config';
+import { createDb } from '../db';
+import { createLogger } from '../logger';
+import { createWorker, installRuntimeLogging } from '.';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger(config.logLevel, 'party-projects-worker');
+  if (!config.temporal.address || !config.database.url) {
+    throw new Error('worker/main.ts needs TEMPORAL_ADDRESS and DATABASE_URL; use `npm start` for the embedded defaults');
+  }
+  installRuntimeLogging(log);
+  const db = createDb(config.database.url);
+  const connection = await NativeConnection.connect({ address: config.temporal.address });
+  const worker = await createWorker({ connection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, db });
+  const stop = () => worker.getState() === 'RUNNING' && worker.shutdown();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  await worker.run();
+  await connection.close();
+  await db.destroy();
+}
+
+main().catch((error) => {
+  process.stderr.write(`worker failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});
