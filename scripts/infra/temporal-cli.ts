@@ -48,8 +48,8 @@ async function buildTemporalCli(binDir: string, log: Logger): Promise<void> {
     );
   }
   // Build into a private directory and rename, so concurrent starts never see a half-written binary.
-  const staging = fs.mkdtempSync(path.join(path.dirname(binDir), 'temporal-build-'));
   fs.mkdirSync(binDir, { recursive: true });
+  const staging = fs.mkdtempSync(path.join(path.dirname(binDir), 'temporal-build-'));
   log.info(`building the temporal CLI (${TEMPORAL_CLI_MODULE}) from the Go module proxy; the first build takes a few minutes`);
   const started = Date.now();
   const heartbeat = setInterval(() => {
