@@ -4,6 +4,7 @@
  * never writes twice.
  */
 import type { Db } from '../db';
+import { createProjectActivities } from './projects';
 
 export interface ActivityDeps {
   db: Db;
@@ -11,6 +12,7 @@ export interface ActivityDeps {
 
 export function createActivities({ db }: ActivityDeps) {
   return {
+    ...createProjectActivities(db),
     /** Inserts the wiring-check row if absent; returns true once the row exists. */
     async recordWiringCheck(input: { id: string; message: string; workflowId: string; runId: string }): Promise<boolean> {
       await db

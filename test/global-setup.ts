@@ -32,7 +32,8 @@ export default async function setup(project: TestProject) {
   fs.chmodSync(workDir, 0o755);
 
   const started = Date.now();
-  const cli = await ensureTemporalCli(config.cacheDir, log);
+  // The CLI build (first run only) reports its progress at info level, whatever the test log level.
+  const cli = await ensureTemporalCli(config.cacheDir, createLogger('info', 'temporal-cli'));
   const results = await Promise.allSettled([
     freePort().then((port) =>
       startTemporalDevServer({ cliPath: cli, port, uiPort: null, namespace: 'default', dbFile: null, log }),
