@@ -18,7 +18,12 @@ export function installRuntimeLogging(logger: Logger): void {
     // The start script and the tests own shutdown; the runtime must not drain workers on its own.
     shutdownSignals: [],
     logger: new DefaultLogger(toTemporalLevel(logger.level), (entry) => {
-      const fields = { ...(entry.meta ?? {}) };
+      const fields: Record<string, unknown> = { ...(entry.meta ?? {}) };
+      // pino serialises errors under `err`; the SDK puts them under `error`.
+      if (fields.error instanceof Error) {
+        fields.err = fields.error;
+        delete fields.error;
+      }
       const method = entry.level.toLowerCase() as 'trace' | 'debug' | 'info' | 'warn' | 'error';
       temporalLog[method](fields, entry.message);
     }),

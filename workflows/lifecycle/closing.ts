@@ -4,7 +4,7 @@ import { requireLeadSecretary, requireRole, requireStage } from './guards';
 import type { Handler } from './handler';
 import { conflict, invalid } from './refusals';
 import { computeAcceptance, roundTo } from './scoring';
-import type { CycleConfig, DispatchChange, DispatchChangeRecord, ProjectState, Refusal } from './types';
+import type { ChildProject, CycleConfig, DispatchChange, DispatchChangeRecord, ProjectState, Refusal } from './types';
 import {
   isFiniteNumber,
   isId,
@@ -22,7 +22,7 @@ import {
 // Dispatch
 // ---------------------------------------------------------------------------------------------
 
-function activeChild(s: ProjectState, childId: unknown) {
+function activeChild(s: ProjectState, childId: unknown): ChildProject | Refusal {
   const child = s.children.find((c) => c.id === childId);
   if (!child) return invalid('payload.unknown_child', `sub-project ${String(childId)} does not exist`, `子项目${String(childId)}不存在`);
   if (child.status !== 'active') {
@@ -203,7 +203,7 @@ export const accept: Handler<'accept'> = (s, e, cycle) => {
   const scores = validateCriterionScores(e.criterionScores, cycle.rules.rubric);
   if (scores) return scores;
   const negativeList = e.negativeList ?? [];
-  if (!Array.isArray(negativeList) || !negativeList.every((x) => isText(x, TITLE_MAX * 5))) {
+  if (!Array.isArray(negativeList) || !negativeList.every((x) => isText(x))) {
     return invalid('payload.negative_list', 'negativeList must be a list of non-empty texts', '负面清单须为非空文字列表');
   }
   const score = computeAcceptance(s, { criterionScores: e.criterionScores, negativeList }, cycle);

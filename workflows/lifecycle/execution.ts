@@ -2,11 +2,11 @@
  * Work under way: "1+N" decomposition (1+N分解) and the children's roll-up, member items,
  * milestone evidence (佐证材料), and the sub-project side of dispatch (cancel, reassign).
  */
-import { requireLeadSecretary, requireRole, requireRollup, requireStage, requireWorkStarted } from './guards';
+import { requireCommitteeOrRelay, requireLeadSecretary, requireRole, requireRollup, requireStage, requireWorkStarted } from './guards';
 import type { Handler } from './handler';
 import { conflict, forbidden, invalid } from './refusals';
 import { indicatorActualsFromEvidence } from './scoring';
-import { isSettled, OPEN_STAGES, STAGES } from './stages';
+import { isFinal, OPEN_STAGES, STAGES } from './stages';
 import type { ChildInput, EvidenceFile, IndicatorActual, ProjectState, Quarter, Refusal } from './types';
 import {
   isFiniteNumber,
@@ -88,8 +88,10 @@ export const childUpdated: Handler<'childUpdated'> = (s, e) => {
   }
   child.stage = e.stage;
   child.progress = e.progress;
-  // A child cancelled by the parent stays cancelled whatever it reports afterwards.
-  if (child.status !== 'cancelled') child.status = isSettled(e.stage) ? 'settled' : 'active';
+  // A child cancelled by the parent stays cancelled whatever it reports afterwards. A child whose
+  // proposal was rejected can never move again, so it counts as settled rather than blocking the
+  // parent's acceptance for ever.
+  if (child.status !== 'cancelled') child.status = isFinal(e.stage) ? 'settled' : 'active';
   return null;
 };
 
@@ -266,7 +268,7 @@ function requireSubProject(s: ProjectState): Refusal | null {
 }
 
 export const cancelSubProject: Handler<'cancelSubProject'> = (s, e) => {
-  const who = requireRole(e.actor, 'committee', 'cancel a sub-project', '撤销子项目');
+  const who = requireCommitteeOrRelay(e.actor, 'cancel a sub-project', '撤销子项目');
   if (who) return who;
   const sub = requireSubProject(s);
   if (sub) return sub;
@@ -281,7 +283,7 @@ export const cancelSubProject: Handler<'cancelSubProject'> = (s, e) => {
 };
 
 export const reassignSubProject: Handler<'reassignSubProject'> = (s, e) => {
-  const who = requireRole(e.actor, 'committee', 'reassign a sub-project', '调整子项目承接单位');
+  const who = requireCommitteeOrRelay(e.actor, 'reassign a sub-project', '调整子项目承接单位');
   if (who) return who;
   const sub = requireSubProject(s);
   if (sub) return sub;

@@ -67,6 +67,15 @@ export function requireRollup(actor: Actor): Refusal | null {
   return forbidden('actor.not_rollup', 'only the engine reports a sub-project update', '子项目进展仅由系统同步');
 }
 
+/**
+ * A parent's dispatch decision reaching its sub-project: the committee itself, or the engine
+ * relaying the parent's accepted dispatch (the rollup actor), whose record names the committee.
+ */
+export function requireCommitteeOrRelay(actor: Actor, whatEn: string, whatZh: string): Refusal | null {
+  if (actor.role === 'system' && actor.userId === ROLLUP_ACTOR_ID) return null;
+  return requireRole(actor, 'committee', whatEn, whatZh);
+}
+
 export function requireStage(state: ProjectState, allowed: readonly Stage[], rule: string, whatEn: string, whatZh: string): Refusal | null {
   return allowed.includes(state.stage) ? null : wrongStage(rule, whatEn, whatZh, state.stage, allowed);
 }

@@ -7,11 +7,3 @@ import type { CycleConfig, EventOf, LifecycleEventType, ProjectState, Refusal } 
  */
 export type Handler<T extends LifecycleEventType> = (draft: ProjectState, event: EventOf<T>, cycle: CycleConfig) => Refusal | null;
 
-/** Returns the first refusal among checks run in order (lazily, so later checks may assume earlier ones). */
-export function firstOf(...checks: (() => Refusal | null)[]): Refusal | null {
-  for (const check of checks) {
-    const r = check();
-    if (r) return r;
-  }
-  return null;
-}

@@ -7,7 +7,7 @@ import type { Handler } from './handler';
 import { conflict, forbidden, invalid } from './refusals';
 import { hasEvidenceForQuarter } from './scoring';
 import { OVERSIGHT_STAGES } from './stages';
-import { deadlineMs, instantMs, isIsoDate } from './time';
+import { deadlineMs, instantMs, isIsoDeadline } from './time';
 import type { Actor, Inspection, LedgerEntry, ProblemInput, ProjectState, Quarter, Refusal } from './types';
 import { isId, isText, oneOf, requireText, validateFiles, normaliseFiles } from './validation';
 
@@ -70,7 +70,7 @@ function checkProblem(s: ProjectState, p: ProblemInput, pendingIds: readonly str
   }
   const measures = requireText(p.measures, 'payload.problem_measures', 'the rectification measures', '整改措施');
   if (measures) return measures;
-  if (!isIsoDate(p.deadline)) return invalid('payload.ledger_deadline', `problem ${p.id} needs a deadline (YYYY-MM-DD)`, `问题${p.id}须明确整改时限`);
+  if (!isIsoDeadline(p.deadline)) return invalid('payload.ledger_deadline', `problem ${p.id} needs a deadline (YYYY-MM-DD or a date-time)`, `问题${p.id}须明确整改时限`);
   if (deadlineMs(p.deadline) < instantMs(at)) {
     return invalid('payload.ledger_deadline_past', `problem ${p.id} has a deadline in the past`, `问题${p.id}的整改时限早于督查日期`);
   }

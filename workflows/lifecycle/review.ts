@@ -120,9 +120,9 @@ export const delegateReview: Handler<'delegateReview'> = (s, e) => {
   }
   const note = optionalText(e.note, 'payload.delegate_note', 'the note', '委派说明');
   if (note) return note;
-  const to2 = { orgId: e.to.orgId, userId: e.to.userId };
-  s.review.delegate = { to: to2, by: e.actor, at: e.at };
-  s.review.history.push({ action: 'delegated', round: s.review.round, to: { ...to2 }, note: e.note ?? null, actor: e.actor, at: e.at });
+  const delegate = { orgId: e.to.orgId, userId: e.to.userId };
+  s.review.delegate = { to: delegate, by: e.actor, at: e.at };
+  s.review.history.push({ action: 'delegated', round: s.review.round, to: { ...delegate }, note: e.note ?? null, actor: e.actor, at: e.at });
   return null;
 };
 
@@ -153,8 +153,8 @@ export const delegateOpinion: Handler<'delegateOpinion'> = (s, e) => {
 };
 
 export const remindReview: Handler<'remindReview'> = (s, e) => {
-  const proposer = requireLeadSecretary(s, e.actor, 'remind the reviewer', '催办');
-  if (proposer && e.actor.role !== 'committee') {
+  const notProposer = requireLeadSecretary(s, e.actor, 'remind the reviewer', '催办');
+  if (notProposer && e.actor.role !== 'committee') {
     return forbidden('actor.cannot_remind', 'only the proposer or the committee may remind the reviewer', '仅申报人或工委可催办');
   }
   const stage = requireStage(s, IN_REVIEW, 'stage.review_requires_in_review', 'reminding the reviewer', '催办');

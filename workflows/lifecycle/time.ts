@@ -10,10 +10,12 @@ export const CYCLE_UTC_OFFSET = '+08:00';
 const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const DATE_TIME_RE = /^(\d{4})-(\d{2})-(\d{2})T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
 function isCalendarDate(y: number, m: number, d: number): boolean {
   if (m < 1 || m > 12 || d < 1) return false;
-  const daysInMonth = new Date(Date.UTC(y, m, 0)).getUTCDate();
-  return d <= daysInMonth;
+  const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+  return d <= (m === 2 && leap ? 29 : DAYS_IN_MONTH[m - 1]);
 }
 
 /** `YYYY-MM-DD` naming a real calendar day. */
@@ -29,6 +31,14 @@ export function isIsoDateTime(value: unknown): value is IsoDateTime {
   const m = DATE_TIME_RE.exec(value);
   if (m === null || !isCalendarDate(Number(m[1]), Number(m[2]), Number(m[3]))) return false;
   return Number.isFinite(Date.parse(value));
+}
+
+/**
+ * A deadline: a calendar date (the whole day, Beijing time) or an exact date-time. Calendars
+ * compressed to seconds for tests and drills use date-times.
+ */
+export function isIsoDeadline(value: unknown): value is IsoDate | IsoDateTime {
+  return isIsoDate(value) || isIsoDateTime(value);
 }
 
 /** Epoch milliseconds of a date-time. */

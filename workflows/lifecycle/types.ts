@@ -21,7 +21,7 @@ export type Role = 'committee' | 'secretary' | 'inspector' | 'auditor' | 'member
 
 /** The actor of every timer-driven event (deadlines, review timeouts, ledger warnings). */
 export const TIMER_ACTOR_ID = 'system:timer';
-/** The actor of a child workflow reporting its stage and progress to its parent. */
+/** The engine relaying between a parent and its sub-projects: roll-ups up, dispatch decisions down. */
 export const ROLLUP_ACTOR_ID = 'system:rollup';
 
 export type SystemActorId = typeof TIMER_ACTOR_ID | typeof ROLLUP_ACTOR_ID;
@@ -673,13 +673,13 @@ export interface DispatchEvent extends EventBase {
   reason?: string | null;
 }
 
-/** Sent to a sub-project whose parent cancelled it at dispatch. */
+/** Sent to a sub-project whose parent cancelled it at dispatch (by the committee, or relayed by the engine as `system:rollup`). */
 export interface CancelSubProjectEvent extends EventBase {
   type: 'cancelSubProject';
   reason: string;
 }
 
-/** Sent to a sub-project whose parent reassigned it at dispatch. */
+/** Sent to a sub-project whose parent reassigned it at dispatch (by the committee, or relayed by the engine as `system:rollup`). */
 export interface ReassignSubProjectEvent extends EventBase {
   type: 'reassignSubProject';
   orgId: string;

@@ -4,7 +4,7 @@
  * Each returns the first refusal found, or null.
  */
 import { invalid } from './refusals';
-import { isIsoDate, isIsoDateTime, yearOf } from './time';
+import { deadlineMs, isIsoDate, isIsoDateTime, isIsoDeadline, yearOf } from './time';
 import type {
   CriterionScore,
   CycleConfig,
@@ -338,9 +338,9 @@ export function validateCycleConfig(cycle: CycleConfig): Refusal | null {
     ['acceptanceWindow.end', c.acceptanceWindow?.end],
   ];
   for (const [name, value] of dates) {
-    if (!isIsoDate(value)) return cycleInvalid('calendar_date', `calendar.${name} must be a date (YYYY-MM-DD)`, `日程${name}须为日期`);
+    if (!isIsoDeadline(value)) return cycleInvalid('calendar_date', `calendar.${name} must be a date (YYYY-MM-DD) or a date-time`, `日程${name}须为日期`);
   }
-  if (c.dispatchWindow.start > c.dispatchWindow.end || c.acceptanceWindow.start > c.acceptanceWindow.end) {
+  if (deadlineMs(c.dispatchWindow.start) > deadlineMs(c.dispatchWindow.end) || deadlineMs(c.acceptanceWindow.start) > deadlineMs(c.acceptanceWindow.end)) {
     return cycleInvalid('calendar_window', 'a calendar window ends before it starts', '日程时间窗的结束日期早于开始日期');
   }
   if (!Array.isArray(c.quarters) || c.quarters.length !== 4) {
@@ -348,7 +348,7 @@ export function validateCycleConfig(cycle: CycleConfig): Refusal | null {
   }
   for (const q of [1, 2, 3, 4]) {
     const entry = c.quarters.find((x) => x.quarter === q);
-    if (!entry || !isIsoDate(entry.evidenceDeadline) || !isIsoDate(entry.inspectionWindowEnd)) {
+    if (!entry || !isIsoDeadline(entry.evidenceDeadline) || !isIsoDeadline(entry.inspectionWindowEnd)) {
       return cycleInvalid('calendar_quarters', `quarter ${q} needs an evidence deadline and an inspection window end`, `第${q}季度须设置材料截止日期和督查截止日期`);
     }
   }

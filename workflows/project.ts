@@ -1,0 +1,311 @@
+/**
+ * One project (or sub-project) as a durable workflow, from proposal to year-end acceptance.
+ *
+ * The rules live in the pure lifecycle machine (./lifecycle); this workflow only feeds it events
+ * (people's Updates, the cycle calendar's timers, children's roll-ups) and carries out what the
+ * new state calls for: persisting the event log and projection, writing reminders to the outbox,
+ * starting and signalling sub-project workflows, and keeping search attributes current.
+ */
+import {
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  getExternalWorkflowHandle,
+  ParentClosePolicy,
+  proxyActivities,
+  setHandler,
+  startChild,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { SearchAttributePair } from '@temporalio/common';
+import type { Activities } from '../activities';
+import type { NotificationInput, RecordedEvent } from '../activities/projects';
+import {
+  apply,
+  isFinal,
+  rollupActor,
+  subProjectCreateEvent,
+  unsettledChildren,
+  type Actor,
+  type CreateEvent,
+  type CycleConfig,
+  type LifecycleEvent,
+  type ProjectState,
+  type Refusal,
+} from './lifecycle';
+import {
+  cancelSubProjectSignal,
+  childUpdatedSignal,
+  getProjectQuery,
+  getRunEventsQuery,
+  PERSON_UPDATES,
+  projectWorkflowId,
+  reassignSubProjectSignal,
+  type Command,
+  type PersonEventType,
+  type ProjectView,
+} from './messages';
+import { notificationsForEvent } from './notifications';
+import { pendingSchedule } from './schedule';
+import { cycleIdKey, orgIdKey, parentProjectIdKey, projectStageKey, projectTypeKey } from './search-attributes';
+
+const { persistProject, writeNotifications } = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+});
+
+/** Everything a run hands to the next across continue-as-new. */
+export interface CarriedState {
+  state: ProjectState;
+  seq: number;
+  fired: string[];
+  /** Children whose workflows were started, and the assignment last sent to each. */
+  children: Record<string, { started: boolean; cancelled: boolean; orgId: string; secretaryId: string }>;
+  /** Who added each sub-project not yet started (the decomposing secretary or the dispatching committee). */
+  childCreators: Record<string, Actor>;
+  /** Stage and progress last reported to the parent. */
+  reported: { stage: string; progress: number } | null;
+}
+
+export interface ProjectWorkflowInput {
+  cycle: CycleConfig;
+  /** The create event of a new project; absent when `carried` continues an earlier run. */
+  create?: CreateEvent;
+  carried?: CarriedState;
+  /** Continue as new after this many lifecycle events in one run (tests force it early). */
+  continueAsNewAfterEvents?: number;
+}
+
+export const LIFECYCLE_REFUSAL = 'LifecycleRefusal';
+
+function refusalFailure(refusal: Refusal): ApplicationFailure {
+  return ApplicationFailure.create({
+    message: refusal.message,
+    type: LIFECYCLE_REFUSAL,
+    details: [refusal],
+    nonRetryable: true,
+  });
+}
+
+function nowIso(): string {
+  // Workflow time: deterministic and the same in every replay.
+  return new Date(Date.now()).toISOString();
+}
+
+export async function projectWorkflow(input: ProjectWorkflowInput): Promise<ProjectView> {
+  const { cycle } = input;
+  const info = workflowInfo();
+  let state: ProjectState;
+  let seq: number;
+  const fired = new Set<string>(input.carried?.fired ?? []);
+  const children: CarriedState['children'] = { ...(input.carried?.children ?? {}) };
+  const childCreators: Record<string, Actor> = { ...(input.carried?.childCreators ?? {}) };
+  let reported = input.carried?.reported ?? null;
+  const firstSeqOfRun = (input.carried?.seq ?? 0) + 1;
+  const runEvents: LifecycleEvent[] = [];
+  let unpersisted: RecordedEvent[] = [];
+  let outbox: NotificationInput[] = [];
+
+  const commit = (event: LifecycleEvent, next: ProjectState, before: ProjectState | null) => {
+    if (before) {
+      for (const child of next.children) {
+        if (!before.children.some((c) => c.id === child.id)) childCreators[child.id] = event.actor;
+      }
+    }
+    state = next;
+    seq += 1;
+    runEvents.push(event);
+    unpersisted.push({ seq, event });
+    outbox.push(...notificationsForEvent(before, next, event, seq, cycle));
+  };
+
+  if (input.carried) {
+    state = input.carried.state;
+    seq = input.carried.seq;
+  } else {
+    if (!input.create) throw ApplicationFailure.nonRetryable('projectWorkflow needs a create event or carried state', 'BadInput');
+    const result = apply(null, input.create, cycle);
+    if (!result.ok) throw refusalFailure(result.refusal);
+    seq = 0;
+    state = result.state;
+    commit(input.create, result.state, null);
+  }
+
+  // ---- Queries -----------------------------------------------------------------------------
+  setHandler(getProjectQuery, () => ({ state, seq }));
+  setHandler(getRunEventsQuery, () => ({ firstSeq: firstSeqOfRun, events: runEvents }));
+
+  // ---- People's actions: Updates whose validators refuse before anything enters history ----
+  for (const [type, definition] of Object.entries(PERSON_UPDATES) as [PersonEventType, (typeof PERSON_UPDATES)[PersonEventType]][]) {
+    setHandler(
+      definition,
+      (command: Command<PersonEventType>) => {
+        const event = { ...command, type, at: nowIso() } as LifecycleEvent;
+        const before = state;
+        const result = apply(state, event, cycle);
+        if (!result.ok) throw refusalFailure(result.refusal);
+        commit(event, result.state, before);
+        return { state, seq };
+      },
+      {
+        validator: (command: Command<PersonEventType>) => {
+          if (isFinal(state.stage)) {
+            throw refusalFailure({
+              rule: 'stage.final',
+              message: `the project is ${state.stage}; nothing more can be done`,
+              messageZh: '项目已办结，不能再操作',
+              status: 409,
+            });
+          }
+          const result = apply(state, { ...command, type, at: nowIso() } as LifecycleEvent, cycle);
+          if (!result.ok) throw refusalFailure(result.refusal);
+        },
+      },
+    );
+  }
+
+  // ---- Engine notices: Signals --------------------------------------------------------------
+  const applySystem = (event: LifecycleEvent) => {
+    const before = state;
+    const result = apply(state, event, cycle);
+    // A notice the state no longer accepts (a stale roll-up, a cancel after settling) is dropped.
+    if (result.ok) commit(event, result.state, before);
+  };
+  setHandler(childUpdatedSignal, ({ childId, stage, progress }) =>
+    applySystem({ type: 'childUpdated', childId, stage, progress, actor: rollupActor(state.orgId), at: nowIso() }),
+  );
+  setHandler(cancelSubProjectSignal, ({ reason, byOrgId }) =>
+    applySystem({ type: 'cancelSubProject', reason, actor: rollupActor(byOrgId), at: nowIso() }),
+  );
+  setHandler(reassignSubProjectSignal, ({ orgId, leadSecretaryId, reason, byOrgId }) =>
+    applySystem({ type: 'reassignSubProject', orgId, leadSecretaryId, reason, actor: rollupActor(byOrgId), at: nowIso() }),
+  );
+
+  // ---- Effects of the state: children, roll-up, persistence, outbox ------------------------
+  const childEffectsPending = () =>
+    state.children.some((c) => {
+      const known = children[c.id];
+      if (!known) return c.status === 'active';
+      if (c.status === 'cancelled') return !known.cancelled;
+      return c.status === 'active' && (known.orgId !== c.orgId || known.secretaryId !== c.secretaryId);
+    });
+  const rollupPending = () =>
+    state.parentId !== null && (reported === null || reported.stage !== state.stage || reported.progress !== state.progress);
+
+  async function carryOutEffects(): Promise<void> {
+    for (const child of state.children) {
+      const known = children[child.id];
+      const childWorkflowId = projectWorkflowId(cycle.cycleId, child.id);
+      if (!known && child.status === 'active') {
+        const creator = childCreators[child.id] ?? rollupActor(state.orgId);
+        const create = subProjectCreateEvent(state, { id: child.id, orgId: child.orgId, secretaryId: child.secretaryId, title: child.title }, creator, nowIso());
+        delete childCreators[child.id];
+        children[child.id] = { started: true, cancelled: false, orgId: child.orgId, secretaryId: child.secretaryId };
+        await startChild(projectWorkflow, {
+          workflowId: childWorkflowId,
+          args: [{ cycle, create, continueAsNewAfterEvents: input.continueAsNewAfterEvents }],
+          // Sub-projects outlive this run when it continues as new; they report by signal.
+          parentClosePolicy: ParentClosePolicy.ABANDON,
+          typedSearchAttributes: projectSearchAttributes(cycle.cycleId, create.orgId, 'draft', create.proposal.type, state.id),
+        });
+      } else if (known && child.status === 'cancelled' && !known.cancelled) {
+        known.cancelled = true;
+        const reason = state.dispatch?.changes.find((c) => c.kind === 'cancelChild' && c.field === `children.${child.id}.status`)?.reason ?? 'cancelled at dispatch';
+        await getExternalWorkflowHandle(childWorkflowId).signal(cancelSubProjectSignal, { reason, byOrgId: state.orgId });
+      } else if (known && child.status === 'active' && (known.orgId !== child.orgId || known.secretaryId !== child.secretaryId)) {
+        known.orgId = child.orgId;
+        known.secretaryId = child.secretaryId;
+        const reason = state.dispatch?.changes.find((c) => c.kind === 'reassignChild' && c.field === `children.${child.id}.assignee`)?.reason ?? 'reassigned at dispatch';
+        await getExternalWorkflowHandle(childWorkflowId).signal(reassignSubProjectSignal, {
+          orgId: child.orgId,
+          leadSecretaryId: child.secretaryId,
+          reason,
+          byOrgId: state.orgId,
+        });
+      }
+    }
+    if (rollupPending() && state.parentId) {
+      reported = { stage: state.stage, progress: state.progress };
+      await getExternalWorkflowHandle(projectWorkflowId(cycle.cycleId, state.parentId)).signal(childUpdatedSignal, {
+        childId: state.id,
+        stage: state.stage,
+        progress: state.progress,
+      });
+    }
+    if (unpersisted.length > 0) {
+      const batch = unpersisted;
+      unpersisted = [];
+      upsertSearchAttributes(projectSearchAttributes(cycle.cycleId, state.orgId, state.stage, state.proposal.type, state.parentId));
+      await persistProject({ workflowId: info.workflowId, runId: info.runId, events: batch, state });
+    }
+    if (outbox.length > 0) {
+      const batch = outbox;
+      outbox = [];
+      await writeNotifications(batch);
+    }
+  }
+
+  const effectsPending = () => unpersisted.length > 0 || outbox.length > 0 || childEffectsPending() || rollupPending();
+  const done = () => isFinal(state.stage) && (state.children.length === 0 || unsettledChildren(state) === null);
+
+  // ---- Main loop: sleep until a timer, an action or an effect is due ------------------------
+  for (;;) {
+    await carryOutEffects();
+    if (done() && !effectsPending()) break;
+
+    const runLength = seq - firstSeqOfRun + 1;
+    if (
+      workflowInfo().continueAsNewSuggested ||
+      (input.continueAsNewAfterEvents !== undefined && runLength >= input.continueAsNewAfterEvents)
+    ) {
+      await condition(allHandlersFinished);
+      await carryOutEffects();
+      if (!effectsPending()) {
+        const carried: CarriedState = { state, seq, fired: [...fired], children, childCreators, reported };
+        await continueAsNew<typeof projectWorkflow>({ ...input, create: undefined, carried });
+      }
+      continue;
+    }
+
+    const next = pendingSchedule(state, cycle, fired)[0];
+    const waitMs = next ? Math.max(0, next.atMs - Date.now()) : undefined;
+    const before = seq;
+    const woke = await condition(() => seq !== before || effectsPending(), waitMs === undefined ? undefined : Math.max(waitMs, 1));
+    if (woke || !next || next.atMs > Date.now()) continue;
+
+    // A timer came due: fire every item due by now, each exactly once.
+    for (const item of pendingSchedule(state, cycle, fired)) {
+      if (item.atMs > Date.now()) break;
+      fired.add(item.key);
+      if (item.kind === 'event') {
+        applySystem(item.event(nowIso()));
+      } else {
+        outbox.push({
+          id: `${state.id}:${item.key}`,
+          projectId: state.id,
+          cycleId: state.cycleId,
+          recipientId: item.reminder.recipientId,
+          kind: item.reminder.kind,
+          message: item.reminder.message,
+          at: nowIso(),
+        });
+      }
+    }
+  }
+
+  await condition(allHandlersFinished);
+  return { state, seq };
+}
+
+function projectSearchAttributes(cycleId: string, orgId: string, stage: string, type: string, parentId: string | null): SearchAttributePair[] {
+  const pairs: SearchAttributePair[] = [
+    { key: cycleIdKey, value: cycleId },
+    { key: orgIdKey, value: orgId },
+    { key: projectStageKey, value: stage },
+    { key: projectTypeKey, value: type },
+  ];
+  if (parentId) pairs.push({ key: parentProjectIdKey, value: parentId });
+  return pairs;
+}
