@@ -1,36 +1,111 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
 import { essentials, runFullYear, compressedCycle, type FullYearResult } from '../helpers/full-year';
 import { connectTemporal, createTestDatabase, startTestWorker, type RunningTestWorker, type TestDatabase, type TestTemporal } from '../helpers/infra';
-import { getProjectQuery } from '../../workflows/messages';
+import { spawnWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
+import { getProjectQuery, type ProjectView } from '../../workflows/messages';
+
+/** With RECORD_HISTORIES=1 the run's histories are written under test/histories/ for the replay gate. */
+async function recordHistory(client: Client, workflowId: string, runId: string | undefined, name: string): Promise<number> {
+  const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+  if (process.env.RECORD_HISTORIES === '1') {
+    const dir = path.join(__dirname, '..', 'histories');
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, `${name}.json`), JSON.stringify({ workflowId, history }));
+  }
+  return history.events?.length ?? 0;
+}
 
 describe('a project with three sub-projects through a whole (compressed) year', () => {
   let database: TestDatabase;
+  let crashDatabase: TestDatabase;
   let temporal: TestTemporal;
   let worker: RunningTestWorker;
   let result: FullYearResult;
-  const snapshots: Record<string, unknown> = {};
+  let crashed: FullYearResult;
+  let crashRuns: string[] = [];
+  const workerProcesses: WorkerProcess[] = [];
+  const snapshots: Record<string, ProjectView> = {};
+  const eventCounts: Record<string, number> = {};
 
   beforeAll(async () => {
     database = await createTestDatabase('fullyear');
+    crashDatabase = await createTestDatabase('fullyear_crash');
     temporal = await connectTemporal();
     worker = await startTestWorker(database.db, temporal.taskQueue);
     const t0 = Date.now();
-    const cycle = compressedCycle(`cy-${randomUUID().slice(0, 8)}`, t0);
-    result = await runFullYear({
-      client: temporal.client,
-      taskQueue: temporal.taskQueue,
-      cycle,
-      t0,
-      projectId: 'p-engine',
-      onStep: (label, view) => (snapshots[label] = view),
-    });
-  }, 300_000);
+    const crashQueue = `${temporal.taskQueue}-crash`;
+    const spawnWorker = () => {
+      const w = spawnWorkerProcess({ TEMPORAL_ADDRESS: inject('temporalAddress'), DATABASE_URL: crashDatabase.url, TEMPORAL_TASK_QUEUE: crashQueue });
+      workerProcesses.push(w);
+      return w;
+    };
+    await spawnWorker().ready;
+    // The same year twice at once: once undisturbed, once on a worker process killed mid-year and
+    // with continue-as-new forced every 12 events.
+    [result, crashed] = await Promise.all([
+      runFullYear({
+        client: temporal.client,
+        taskQueue: temporal.taskQueue,
+        cycle: compressedCycle(`cy-${randomUUID().slice(0, 8)}`, t0),
+        t0,
+        projectId: 'p-engine',
+        onStep: (label, view) => (snapshots[label] = view),
+      }),
+      runFullYear({
+        client: temporal.client,
+        taskQueue: crashQueue,
+        cycle: compressedCycle(`cy-${randomUUID().slice(0, 8)}`, t0),
+        t0,
+        projectId: 'p-engine',
+        continueAsNewAfterEvents: 12,
+        midYear: async () => {
+          await workerProcesses.at(-1)!.kill();
+          await spawnWorker().ready;
+        },
+      }),
+    ]);
+    for (const id of result.workflowIds) {
+      const name = id.split('/').at(-1)!;
+      eventCounts[name] = await recordHistory(temporal.client, id, undefined, `full-year-${name}`);
+    }
+    // The crashed run's parent went through several runs; keep the first, which ended in continue-as-new.
+    const parentId = crashed.workflowIds[0];
+    const executions = temporal.client.workflow.list({ query: `WorkflowId = '${parentId}'` });
+    for await (const execution of executions) crashRuns.push(execution.runId);
+    crashRuns = crashRuns.reverse();
+    await recordHistory(temporal.client, parentId, crashRuns[0], 'continued-as-new-first-run');
+    console.log(`history event counts: ${JSON.stringify(eventCounts)}; crashed parent ran ${crashRuns.length} runs`);
+  }, 400_000);
 
   afterAll(async () => {
+    for (const w of workerProcesses) await w.kill();
     await worker?.stop();
     await temporal?.close();
     await database?.close();
+    await crashDatabase?.close();
+  });
+
+  it('a worker killed mid-year and continue-as-new lose nothing: the final states match the undisturbed run', () => {
+    expect(crashRuns.length).toBeGreaterThan(2);
+    expect(essentials(crashed.parent.state)).toEqual(essentials(result.parent.state));
+    for (const id of result.childIds) expect(essentials(crashed.children[id].state)).toEqual(essentials(result.children[id].state));
+  });
+
+  it('both runs applied the same people and timer events in the same order (roll-ups batch by timing)', async () => {
+    const types = async (db: TestDatabase) =>
+      (await db.db.selectFrom('project_events').select('type').where('project_id', '=', 'p-engine').where('type', '!=', 'childUpdated').orderBy('seq').execute()).map((e) => e.type);
+    expect(await types(crashDatabase)).toEqual(await types(database));
+  });
+
+  it('the crashed run wrote one event-log row per event, without gaps, and its projection', async () => {
+    const events = await crashDatabase.db.selectFrom('project_events').select('seq').where('project_id', '=', 'p-engine').orderBy('seq').execute();
+    expect(events.map((e) => e.seq)).toEqual(Array.from({ length: crashed.parent.seq }, (_, i) => i + 1));
+    const row = await crashDatabase.db.selectFrom('projects').select(['stage', 'version']).where('id', '=', 'p-engine').executeTakeFirstOrThrow();
+    expect(row).toEqual({ stage: 'accepted', version: crashed.parent.state.version });
   });
 
   it('ends accepted with a grade, after a missed Q3 deadline cost a deduction', () => {
