@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
+import { execFileSync } from 'node:child_process';
 import { essentials, runFullYear, compressedCycle, type FullYearResult } from '../helpers/full-year';
 import { connectTemporal, createTestDatabase, startTestWorker, type RunningTestWorker, type TestDatabase, type TestTemporal } from '../helpers/infra';
 import { spawnWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
@@ -14,7 +15,10 @@ async function recordHistory(client: Client, workflowId: string, runId: string |
   if (process.env.RECORD_HISTORIES === '1') {
     const dir = path.join(__dirname, '..', 'histories');
     fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, `${name}.json`), JSON.stringify({ workflowId, history }));
+    // Exported by the temporal CLI itself, in the JSON format Temporal's tools and replayer read.
+    const args = ['workflow', 'show', '--address', inject('temporalAddress'), '--workflow-id', workflowId, '--output', 'json'];
+    if (runId) args.push('--run-id', runId);
+    fs.writeFileSync(path.join(dir, `${name}.json`), execFileSync(inject('temporalCliPath'), args, { maxBuffer: 64 * 1024 * 1024 }));
   }
   return history.events?.length ?? 0;
 }

@@ -1,0 +1,41 @@
+/**
+ * The replay gate: histories recorded from earlier versions of the workflow code (committed under
+ * test/histories/, recorded by `RECORD_HISTORIES=1 npx vitest run test/integration/full-year.test.ts`)
+ * must replay against today's code. A change that would break a running project fails here.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, inject, it } from 'vitest';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
+import { DeterminismViolationError } from '@temporalio/workflow';
+import { Worker } from '@temporalio/worker';
+import { installRuntimeLogging } from '../../worker';
+import { testLogger } from '../helpers/infra';
+
+const dir = path.join(__dirname, '..', 'histories');
+const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort() : [];
+
+function load(file: string) {
+  return historyFromJSON(JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')));
+}
+
+describe('replay gate: committed histories replay against the current workflow code', () => {
+  installRuntimeLogging(testLogger);
+  const options = () => ({ workflowBundle: { codePath: inject('workflowBundlePath') } });
+
+  it("has histories for the milestones of a project's life, a sub-project and a continue-as-new run", () => {
+    expect(files).toEqual(expect.arrayContaining(['full-year-p-engine.json', 'full-year-p-engine-c1.json', 'full-year-p-engine-c3.json', 'continued-as-new-first-run.json']));
+  });
+
+  it.each(files)('%s replays deterministically', async (file) => {
+    await expect(Worker.runReplayHistory(options(), load(file), file)).resolves.toBeUndefined();
+  });
+
+  it('a deliberately altered history fails with a determinism error (the gate can fail)', async () => {
+    const history = load('full-year-p-engine.json');
+    const scheduled = history.events?.find((e) => e.activityTaskScheduledEventAttributes);
+    expect(scheduled).toBeDefined();
+    scheduled!.activityTaskScheduledEventAttributes!.activityType = { name: 'someOtherActivity' };
+    await expect(Worker.runReplayHistory(options(), history, 'altered')).rejects.toBeInstanceOf(DeterminismViolationError);
+  });
+});
