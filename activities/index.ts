@@ -4,15 +4,21 @@
  * never writes twice.
  */
 import type { Db } from '../db';
+import type { Client } from '@temporalio/client';
+import { createCycleActivities } from './cycles';
 import { createProjectActivities } from './projects';
 
 export interface ActivityDeps {
   db: Db;
+  /** For activities that start workflows (launching a cycle). */
+  temporal?: Client;
+  taskQueue?: string;
 }
 
-export function createActivities({ db }: ActivityDeps) {
+export function createActivities({ db, temporal, taskQueue }: ActivityDeps) {
   return {
     ...createProjectActivities(db),
+    ...createCycleActivities({ db, temporal, taskQueue: taskQueue ?? 'party-projects' }),
     /** Inserts the wiring-check row if absent; returns true once the row exists. */
     async recordWiringCheck(input: { id: string; message: string; workflowId: string; runId: string }): Promise<boolean> {
       await db

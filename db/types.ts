@@ -62,7 +62,149 @@ export interface NotificationTable {
   delivered_at: Date | null;
 }
 
+type Json = ColumnType<unknown, string, string>;
+
+export interface OrgTable {
+  id: string;
+  parent_id: string | null;
+  kind: 'committee' | 'unit' | 'organ_committee' | 'branch';
+  name: string;
+  secretary_id: string | null;
+}
+
+export interface UserTable {
+  id: string;
+  name: string;
+  role: 'committee' | 'secretary' | 'inspector' | 'auditor' | 'member';
+  org_id: string;
+}
+
+export interface CycleTable {
+  id: string;
+  year: number;
+  config: Json;
+  status: string;
+  opened_at: Timestamp;
+  launched_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
+/** The launch queue of a cycle: one row per top-level project to start. */
+export interface CycleProjectTable {
+  cycle_id: string;
+  project_id: string;
+  position: number;
+  create_event: Json;
+  planned_children: Json;
+  workflow_id: string;
+  started_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
+export interface ProjectIndicatorTable {
+  project_id: string;
+  id: string;
+  name: string;
+  unit: string;
+  baseline: number;
+  target: number;
+  weight: number;
+  actual: number | null;
+}
+
+export interface ProjectMilestoneTable {
+  project_id: string;
+  id: string;
+  title: string;
+  due: string;
+}
+
+export interface MemberItemTable {
+  project_id: string;
+  id: string;
+  member_id: string;
+  kind: string;
+  title: string;
+  target: number;
+  actual: number | null;
+  unit: string;
+}
+
+export interface EvidenceTable {
+  project_id: string;
+  id: string;
+  quarter: number | null;
+  milestone_id: string | null;
+  text: string;
+  files: Json;
+  indicator_actuals: Json;
+  version: number;
+  supersedes: string | null;
+  superseded_by: string | null;
+  submitted_by: string;
+  at: string;
+}
+
+export interface InspectionTable {
+  project_id: string;
+  quarter: number;
+  due: boolean;
+  rating: string | null;
+  missing_evidence: boolean;
+  findings: Json;
+  inspector_id: string | null;
+  at: string | null;
+}
+
+export interface LedgerEntryTable {
+  project_id: string;
+  id: string;
+  quarter: number;
+  problem: string;
+  responsible_org_id: string;
+  responsible_person_id: string;
+  measures: string;
+  deadline: string;
+  status: string;
+  reports: number;
+  send_backs: number;
+  closed_at: string | null;
+  warned_at: string | null;
+  escalated_at: string | null;
+}
+
+export interface SelfAssessmentTable {
+  project_id: string;
+  scores: Json;
+  total: number;
+  narrative: string;
+  business_impact: string;
+  by: string;
+  at: string;
+}
+
+export interface AcceptanceTable {
+  project_id: string;
+  criterion_scores: Json;
+  raw_score: number;
+  deductions: Json;
+  final_score: number;
+  grade: string;
+  by: string;
+  at: string;
+}
+
 export interface Database {
+  orgs: OrgTable;
+  users: UserTable;
+  cycles: CycleTable;
+  cycle_projects: CycleProjectTable;
+  project_indicators: ProjectIndicatorTable;
+  project_milestones: ProjectMilestoneTable;
+  member_items: MemberItemTable;
+  evidence: EvidenceTable;
+  inspections: InspectionTable;
+  ledger_entries: LedgerEntryTable;
+  self_assessments: SelfAssessmentTable;
+  acceptances: AcceptanceTable;
   wiring_checks: WiringCheckTable;
   projects: ProjectTable;
   project_events: ProjectEventTable;

@@ -1,5 +1,6 @@
 /** Builds the Temporal worker that runs workflows/ and activities/. */
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel } from '@temporalio/worker';
+import { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { createActivities } from '../activities';
 import type { Db } from '../db';
@@ -55,6 +56,8 @@ export interface WorkerOptions {
 }
 
 export async function createWorker(options: WorkerOptions): Promise<Worker> {
+  // Activities that start workflows (cycle launch) use a client on the worker's own connection.
+  const temporal = new Client({ connection: options.connection, namespace: options.namespace });
   return Worker.create({
     connection: options.connection,
     namespace: options.namespace,
@@ -62,6 +65,6 @@ export async function createWorker(options: WorkerOptions): Promise<Worker> {
     ...(options.workflowBundlePath
       ? { workflowBundle: { codePath: options.workflowBundlePath } }
       : { workflowsPath: require.resolve('../workflows') }),
-    activities: createActivities({ db: options.db }),
+    activities: createActivities({ db: options.db, temporal, taskQueue: options.taskQueue }),
   });
 }

@@ -8,6 +8,7 @@ import { essentials, runFullYear, compressedCycle, type FullYearResult } from '.
 import { connectTemporal, createTestDatabase, startTestWorker, type RunningTestWorker, type TestDatabase, type TestTemporal } from '../helpers/infra';
 import { spawnWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
 import { getProjectQuery, type ProjectView } from '../../workflows/messages';
+import { projectionMismatches } from '../../db/projection-check';
 
 /** With RECORD_HISTORIES=1 the run's histories are written under test/histories/ for the replay gate. */
 async function recordHistory(client: Client, workflowId: string, runId: string | undefined, name: string): Promise<number> {
@@ -168,6 +169,17 @@ describe('a project with three sub-projects through a whole (compressed) year', 
     expect(notifications.filter((n) => n.kind === 'evidence_due').length).toBe(1);
     const cancelled = await database.db.selectFrom('notifications').select('kind').where('project_id', '=', 'p-engine-c3').execute();
     expect(cancelled.map((n) => n.kind)).toContain('sub_project_cancelled');
+  });
+
+  it('the projection rows of every project equal what its workflow reports', async () => {
+    for (const id of result.workflowIds) {
+      const view = await temporal.client.workflow.getHandle(id).query(getProjectQuery);
+      expect(await projectionMismatches(database.db, view.state), id).toEqual([]);
+    }
+    const ledger = await database.db.selectFrom('ledger_entries').selectAll().where('project_id', '=', 'p-engine').execute();
+    expect(ledger).toMatchObject([{ id: 'L-1', status: 'closed', reports: 2, send_backs: 1 }]);
+    const missing = await database.db.selectFrom('inspections').select('quarter').where('project_id', '=', 'p-engine').where('missing_evidence', '=', true).execute();
+    expect(missing).toEqual([{ quarter: 3 }]);
   });
 
   it('answers queries on the finished workflow', async () => {
