@@ -7,6 +7,8 @@ import path from 'node:path';
 export interface Config {
   /** Where embedded services keep their data (Temporal SQLite file, PostgreSQL cluster, evidence files). */
   dataDir: string;
+  /** Content-addressed evidence files (default: <dataDir>/evidence). */
+  evidenceDir: string;
   /** Project-local cache (the temporal CLI built from the Go module proxy). */
   cacheDir: string;
   temporal: {
@@ -52,6 +54,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     dataDir: path.resolve(str(env, 'DATA_DIR') ?? path.join(root, '.data')),
     cacheDir: path.resolve(str(env, 'CACHE_DIR') ?? path.join(root, '.cache')),
+    evidenceDir: path.resolve(str(env, 'EVIDENCE_DIR') ?? path.join(str(env, 'DATA_DIR') ?? path.join(root, '.data'), 'evidence')),
     temporal: {
       address: str(env, 'TEMPORAL_ADDRESS'),
       namespace: str(env, 'TEMPORAL_NAMESPACE') ?? 'default',
@@ -76,6 +79,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 export const CONFIG_ENV_VARS = [
   'DATA_DIR',
   'CACHE_DIR',
+  'EVIDENCE_DIR',
   'TEMPORAL_ADDRESS',
   'TEMPORAL_NAMESPACE',
   'TEMPORAL_TASK_QUEUE',
