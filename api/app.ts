@@ -10,13 +10,22 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { Db } from '../db';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import underPressure from '@fastify/under-pressure';
+import auth from './plugins/auth';
 import errors from './plugins/errors';
+import idempotency from './plugins/idempotency';
+import { PROBLEM_CONTENT_TYPE, problemType } from './problem';
+import projectRoutes from './routes/projects';
 import { ProblemSchema } from './problem';
 import healthRoutes from './routes/health';
 import wiringCheckRoutes from './routes/wiring-checks';
 
 export interface AppDeps {
   db: Db;
+  /** Requests per minute per token (or per address without one). */
+  rateLimitPerMinute?: number;
   temporal: Client;
   namespace: string;
   taskQueue: string;
@@ -52,6 +61,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
       info: {
         title: 'Party-building project lifecycle engine (党建项目全周期管理)',
         version: '0.1.0',
@@ -59,9 +70,37 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       },
     },
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
   await app.register(errors);
+  // The docs UI needs inline scripts and styles; everything else gets helmet's strict defaults.
+  await app.register(helmet, { contentSecurityPolicy: false, global: true });
+  await app.register(underPressure, {
+    maxEventLoopDelay: 1000,
+    retryAfter: 5,
+    pressureHandler: (_request, reply, type, value) => {
+      reply
+        .status(503)
+        .header('retry-after', '5')
+        .type(PROBLEM_CONTENT_TYPE)
+        .send({ type: problemType('overloaded'), title: 'Service overloaded', status: 503, detail: `服务繁忙（${type}: ${value}），请稍后重试。` });
+    },
+  });
+  await app.register(rateLimit, {
+    max: deps.rateLimitPerMinute ?? 600,
+    timeWindow: '1 minute',
+    keyGenerator: (request) => request.headers.authorization ?? request.ip,
+    errorResponseBuilder: (_request, context) => ({
+      statusCode: 429,
+      type: problemType('rate-limited'),
+      title: 'Too many requests',
+      status: 429,
+      detail: `请求过于频繁：每分钟最多 ${context.max} 次，请在 ${Math.ceil(context.ttl / 1000)} 秒后重试。`,
+    }),
+  });
+  await app.register(auth);
+  await app.register(idempotency);
   await app.register(healthRoutes);
   await app.register(wiringCheckRoutes);
+  await app.register(projectRoutes);
   return app;
 }

@@ -192,7 +192,27 @@ export interface AcceptanceTable {
   at: string;
 }
 
+export interface ApiTokenTable {
+  token_hash: string;
+  user_id: string;
+  label: string;
+  created_at: Timestamp;
+  expires_at: ColumnType<Date, Date | string, Date | string>;
+  revoked_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
+export interface IdempotencyKeyTable {
+  user_id: string;
+  key: string;
+  request_hash: string;
+  status_code: number | null;
+  response: ColumnType<unknown, string | null, string | null>;
+  created_at: Timestamp;
+}
+
 export interface Database {
+  api_tokens: ApiTokenTable;
+  idempotency_keys: IdempotencyKeyTable;
   orgs: OrgTable;
   users: UserTable;
   cycles: CycleTable;

@@ -9,6 +9,12 @@ export default fp(async function errors(app: FastifyInstance) {
     if (error instanceof ProblemError) {
       return reply.status(error.status).type(PROBLEM_CONTENT_TYPE).send({ ...error.toProblem(instance), requestId: request.id });
     }
+    const shaped = error as unknown as { type?: unknown; title?: unknown; status?: unknown; detail?: unknown };
+    if (typeof shaped.type === 'string' && typeof shaped.title === 'string' && typeof shaped.status === 'number' && typeof shaped.detail === 'string') {
+      // Already a problem (e.g. the rate limiter's response).
+      const { type, title, status, detail } = shaped;
+      return reply.status(status).type(PROBLEM_CONTENT_TYPE).send({ type, title, status, detail, instance, requestId: request.id });
+    }
     if (error.validation) {
       const first = error.validation[0];
       const field =

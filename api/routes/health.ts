@@ -33,8 +33,10 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/health',
     {
+      config: { public: true },
       schema: {
         tags: ['system'],
+        security: [],
         summary: 'Reachability of Temporal and PostgreSQL',
         response: { 200: Health, 503: Health },
       },

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../api/app';
+import { seedCast } from '../helpers/api';
+import { compressedCycle } from '../helpers/full-year';
 import { connectTemporal, createTestDatabase, startTestWorker, testLogger, type RunningTestWorker, type TestDatabase, type TestTemporal } from '../helpers/infra';
 
 describe('wiring: api → Temporal → worker → PostgreSQL', () => {
@@ -14,7 +16,10 @@ describe('wiring: api → Temporal → worker → PostgreSQL', () => {
     temporal = await connectTemporal();
     worker = await startTestWorker(database.db, temporal.taskQueue);
     app = await buildApp({ db: database.db, temporal: temporal.client, namespace: temporal.namespace, taskQueue: temporal.taskQueue, logger: testLogger });
+    const cast = await seedCast(database.db, compressedCycle('cy-wiring', Date.now()));
+    auth = { authorization: `Bearer ${cast.tokens['u-committee']}` };
   });
+  let auth: Record<string, string>;
 
   afterAll(async () => {
     await app?.close();
@@ -30,7 +35,7 @@ describe('wiring: api → Temporal → worker → PostgreSQL', () => {
   });
 
   it('a wiring check started through the API runs a workflow whose activity writes one row', async () => {
-    const response = await app.inject({ method: 'POST', url: '/wiring-checks', payload: { message: '连通性检查' } });
+    const response = await app.inject({ method: 'POST', url: '/wiring-checks', headers: auth, payload: { message: '连通性检查' } });
     expect(response.statusCode).toBe(201);
     const body = response.json();
     expect(body).toMatchObject({ message: '连通性检查', stored: true });
@@ -43,14 +48,14 @@ describe('wiring: api → Temporal → worker → PostgreSQL', () => {
     const result = await temporal.client.workflow.getHandle(body.workflowId).result();
     expect(result).toEqual({ checkId: body.checkId, message: '连通性检查', stored: true });
 
-    const read = await app.inject({ method: 'GET', url: `/wiring-checks/${body.checkId}` });
+    const read = await app.inject({ method: 'GET', url: `/wiring-checks/${body.checkId}`, headers: auth });
     expect(read.statusCode).toBe(200);
     expect(read.json()).toMatchObject({ checkId: body.checkId, runId: rows[0].run_id });
   });
 
   it('a wiring check without a message is refused with problem+json naming the field, and starts nothing', async () => {
     const before = await database.db.selectFrom('wiring_checks').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
-    const response = await app.inject({ method: 'POST', url: '/wiring-checks', payload: { text: 'x' } });
+    const response = await app.inject({ method: 'POST', url: '/wiring-checks', headers: auth, payload: { text: 'x' } });
     expect(response.statusCode).toBe(400);
     expect(response.headers['content-type']).toContain('application/problem+json');
     expect(response.json()).toMatchObject({ type: 'urn:party-projects:problem:validation', field: 'message' });
@@ -58,8 +63,17 @@ describe('wiring: api → Temporal → worker → PostgreSQL', () => {
     expect(after.n).toBe(before.n);
   });
 
+  it('refuses a wiring check without a valid bearer token with 401', async () => {
+    const none = await app.inject({ method: 'POST', url: '/wiring-checks', payload: { message: 'x' } });
+    expect(none.statusCode).toBe(401);
+    expect(none.headers['www-authenticate']).toContain('Bearer');
+    const forged = await app.inject({ method: 'POST', url: '/wiring-checks', headers: { authorization: `Bearer ppe_${'x'.repeat(43)}` }, payload: { message: 'x' } });
+    expect(forged.statusCode).toBe(401);
+    expect(forged.json().type).toBe('urn:party-projects:problem:unauthorized');
+  });
+
   it('an unknown wiring check is a 404 problem', async () => {
-    const response = await app.inject({ method: 'GET', url: '/wiring-checks/00000000-0000-4000-8000-000000000000' });
+    const response = await app.inject({ method: 'GET', url: '/wiring-checks/00000000-0000-4000-8000-000000000000', headers: auth });
     expect(response.statusCode).toBe(404);
     expect(response.json().type).toBe('urn:party-projects:problem:not-found');
   });

@@ -1,0 +1,114 @@
+/**
+ * What the project routes share: finding a project's workflow, deciding who may see it, and
+ * sending a person's action to the workflow as an Update, turning refusals into problems.
+ */
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { FastifyInstance } from 'fastify';
+import type { AuthenticatedUser } from '../db/auth';
+import { orgSubtree } from '../db/auth';
+import type { PersonActor, ProjectState, Refusal } from '../workflows/lifecycle';
+import { getProjectQuery, PERSON_UPDATES, projectWorkflowId, type Command, type PersonEventType, type ProjectView } from '../workflows/messages';
+import { LIFECYCLE_REFUSAL } from '../workflows/project';
+import { ProblemError } from './problem';
+
+export interface ProjectRef {
+  id: string;
+  cycleId: string;
+  orgId: string;
+  workflowId: string;
+  state: ProjectState | null;
+}
+
+export function notFound(id: string): ProblemError {
+  return new ProblemError(404, 'not-found', 'Project not found', `找不到项目 ${id}，或您无权查看该项目。`);
+}
+
+/** Finds a project by id in the projection, or in the cycle launch registry. */
+export async function findProject(app: FastifyInstance, id: string): Promise<ProjectRef | undefined> {
+  const row = await app.deps.db.selectFrom('projects').select(['id', 'cycle_id', 'org_id', 'workflow_id', 'state']).where('id', '=', id).executeTakeFirst();
+  if (row) return { id, cycleId: row.cycle_id, orgId: row.org_id, workflowId: row.workflow_id, state: row.state as ProjectState };
+  const planned = await app.deps.db
+    .selectFrom('cycle_projects')
+    .select(['cycle_id', 'workflow_id', 'create_event'])
+    .where('project_id', '=', id)
+    .where('started_at', 'is not', null)
+    .executeTakeFirst();
+  if (!planned) return undefined;
+  const create = planned.create_event as { orgId: string };
+  return { id, cycleId: planned.cycle_id, orgId: create.orgId, workflowId: planned.workflow_id, state: null };
+}
+
+/** Whether the user may read the project: their role's reach, their org subtree, or a part they play in it. */
+export async function canRead(app: FastifyInstance, user: AuthenticatedUser, project: ProjectRef, state: ProjectState | null): Promise<boolean> {
+  if (user.role === 'committee' || user.role === 'auditor' || user.role === 'inspector') return true;
+  if (user.role === 'secretary') {
+    const subtree = await orgSubtree(app.deps.db, user.orgId);
+    if (subtree.includes(project.orgId)) return true;
+    if (!state) return false;
+    return (
+      state.reviewerId === user.id ||
+      state.review.delegate?.to.userId === user.id ||
+      state.ledger.some((e) => e.responsiblePersonId === user.id) ||
+      state.children.some((c) => c.secretaryId === user.id)
+    );
+  }
+  // Members read the projects of their own org and those holding their items.
+  return project.orgId === user.orgId || Boolean(state?.memberItems.some((m) => m.memberId === user.id));
+}
+
+export function actorOf(user: AuthenticatedUser): PersonActor {
+  return { userId: user.id, role: user.role, orgId: user.orgId };
+}
+
+/** Reads a project the user may see (404 otherwise, so ids cannot be probed). */
+export async function readProject(app: FastifyInstance, user: AuthenticatedUser, id: string): Promise<{ ref: ProjectRef; view: ProjectView }> {
+  const ref = await findProject(app, id);
+  if (!ref) throw notFound(id);
+  let view: ProjectView;
+  try {
+    view = await app.deps.temporal.workflow.getHandle(ref.workflowId).query(getProjectQuery);
+  } catch (error) {
+    if (!(error instanceof WorkflowNotFoundError) || !ref.state) throw error;
+    view = { state: ref.state, seq: ref.state.version };
+  }
+  if (!(await canRead(app, user, ref, view.state))) throw notFound(id);
+  return { ref, view };
+}
+
+export function refusalProblem(refusal: Refusal): ProblemError {
+  const slug = refusal.status === 403 ? 'forbidden' : refusal.status === 409 ? 'conflict' : 'invalid';
+  const title =
+    refusal.status === 403 ? 'Not allowed for this user' : refusal.status === 409 ? 'Not allowed in the current stage' : 'Invalid request';
+  return new ProblemError(refusal.status, slug, title, refusal.messageZh, { rule: refusal.rule, message: refusal.message });
+}
+
+/** Sends a person's action to the project's workflow; refusals become 403/409/400 problems naming the rule. */
+export async function act<T extends PersonEventType>(
+  app: FastifyInstance,
+  user: AuthenticatedUser,
+  projectId: string,
+  type: T,
+  fields: Omit<Command<T>, 'type' | 'actor'>,
+): Promise<ProjectView> {
+  const { ref } = await readProject(app, user, projectId);
+  if (user.role === 'auditor') {
+    throw new ProblemError(403, 'forbidden', 'Auditors change nothing', '审计人员只能查看，不能修改任何内容。', { rule: 'actor.auditor_read_only' });
+  }
+  const command = { ...fields, type, actor: actorOf(user) } as Command<T>;
+  try {
+    return (await app.deps.temporal.workflow
+      .getHandle(ref.workflowId)
+      .executeUpdate(PERSON_UPDATES[type] as never, { args: [command] as never })) as ProjectView;
+  } catch (error) {
+    if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure && error.cause.type === LIFECYCLE_REFUSAL) {
+      throw refusalProblem(error.cause.details?.[0] as Refusal);
+    }
+    if (error instanceof WorkflowNotFoundError || (error as { name?: string }).name === 'WorkflowNotFoundError') {
+      throw new ProblemError(409, 'conflict', 'The project is closed', '该项目流程已结束，不能再操作。', { rule: 'stage.final' });
+    }
+    throw error;
+  }
+}
+
+export { projectWorkflowId };

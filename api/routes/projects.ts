@@ -1,0 +1,269 @@
+/** Projects: propose, list, read, and every lifecycle action of secretaries, reviewers, inspectors and the committee. */
+import { randomUUID } from 'node:crypto';
+import { Type, type TSchema } from '@sinclair/typebox';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { sql } from 'kysely';
+import { orgSubtree } from '../../db/auth';
+import { getCycleConfig } from '../../db/cycles';
+import { STAGE_LABELS, validate, type CreateEvent, type ProjectState } from '../../workflows/lifecycle';
+import type { PersonEventType, ProjectView } from '../../workflows/messages';
+import { projectWorkflowId } from '../../workflows/messages';
+import { projectWorkflow } from '../../workflows/project';
+import { cycleIdKey, orgIdKey, projectStageKey, projectTypeKey } from '../../workflows/search-attributes';
+import { currentUser } from '../plugins/auth';
+import { ProblemError } from '../problem';
+import { act, actorOf, readProject, refusalProblem } from '../projects-service';
+import * as S from '../schemas';
+
+const problem = { $ref: 'Problem#' };
+const errors = { 400: problem, 401: problem, 403: problem, 404: problem, 409: problem, 422: problem, 429: problem, 503: problem };
+
+export function projectResponse(view: ProjectView) {
+  const s: ProjectState = view.state;
+  return {
+    id: s.id,
+    cycleId: s.cycleId,
+    parentId: s.parentId,
+    orgId: s.orgId,
+    leadSecretaryId: s.leadSecretaryId,
+    stage: s.stage,
+    stageLabel: STAGE_LABELS[s.stage],
+    progress: s.progress,
+    version: s.version,
+    proposal: s.proposal,
+    review: s.review,
+    letter: s.letter,
+    children: s.children,
+    memberItems: s.memberItems,
+    evidence: s.evidence,
+    inspections: s.inspections,
+    ledger: s.ledger,
+    dispatch: s.dispatch,
+    selfAssessment: s.selfAssessment,
+    acceptance: s.acceptance,
+  };
+}
+
+const shortId = (prefix: string) => `${prefix}-${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+
+const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  // ---- Propose (立项申报) ------------------------------------------------------------------
+  app.post(
+    '/projects',
+    {
+      schema: {
+        tags: ['projects'],
+        summary: 'Propose a project (立项申报) as the secretary of your org',
+        body: S.ProposeBody,
+        response: { 201: S.ProjectResponse, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const user = currentUser(request);
+      const { cycleId, ...proposal } = request.body;
+      const cycle = await getCycleConfig(app.deps.db, cycleId);
+      if (!cycle) throw new ProblemError(404, 'not-found', 'Cycle not found', `找不到年度周期 ${cycleId}。`, { field: 'cycleId' });
+      const org = await app.deps.db.selectFrom('orgs').select(['id', 'kind', 'parent_id']).where('id', '=', user.orgId).executeTakeFirst();
+      // Who reviews (DESIGN §2): the committee reviews units and organ committees; an organ committee reviews its branches.
+      let reviewer = cycle.committee;
+      if (org?.kind === 'branch' && org.parent_id) {
+        const parent = await app.deps.db.selectFrom('orgs').select(['id', 'secretary_id']).where('id', '=', org.parent_id).executeTakeFirst();
+        if (parent?.secretary_id) reviewer = { orgId: parent.id, userId: parent.secretary_id };
+      }
+      const projectId = shortId('P');
+      const create: CreateEvent = {
+        type: 'create',
+        actor: actorOf(user),
+        at: new Date().toISOString(),
+        projectId,
+        cycleId,
+        parentId: null,
+        orgId: user.orgId,
+        leadSecretaryId: user.id,
+        reviewer,
+        proposal: { ...proposal },
+      };
+      const refusal = validate(null, create, cycle);
+      if (refusal) throw refusalProblem(refusal);
+      const workflowId = projectWorkflowId(cycleId, projectId);
+      await app.deps.db
+        .insertInto('cycle_projects')
+        .values({
+          cycle_id: cycleId,
+          project_id: projectId,
+          position: sql<number>`(select coalesce(max(position), -1) + 1 from cycle_projects where cycle_id = ${cycleId})` as never,
+          create_event: JSON.stringify(create),
+          planned_children: '[]',
+          workflow_id: workflowId,
+          started_at: new Date(),
+        })
+        .execute();
+      const handle = await app.deps.temporal.workflow.start(projectWorkflow, {
+        workflowId,
+        taskQueue: app.deps.taskQueue,
+        args: [{ cycle, create }],
+        typedSearchAttributes: [
+          { key: cycleIdKey, value: cycleId },
+          { key: orgIdKey, value: user.orgId },
+          { key: projectStageKey, value: 'draft' },
+          { key: projectTypeKey, value: proposal.type },
+        ],
+      });
+      void handle;
+      const { view } = await readProject(app, user, projectId);
+      return reply.status(201).send(projectResponse(view));
+    },
+  );
+
+  // ---- List and read ----------------------------------------------------------------------
+  app.get(
+    '/projects',
+    {
+      schema: {
+        tags: ['projects'],
+        summary: 'List the projects you may see, filtered and paginated',
+        querystring: Type.Object(
+          {
+            cycle: Type.Optional(Type.String({ maxLength: 80 })),
+            org: Type.Optional(Type.String({ maxLength: 80, description: 'an org and its whole subtree' })),
+            stage: Type.Optional(Type.String({ maxLength: 40 })),
+            type: Type.Optional(Type.String({ maxLength: 40 })),
+            overdue: Type.Optional(Type.Boolean({ description: 'only projects with an overdue open ledger entry' })),
+            limit: Type.Integer({ minimum: 1, maximum: 200, default: 50 }),
+            offset: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 0 }),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: S.ProjectListResponse, ...errors },
+      },
+    },
+    async (request) => {
+      const user = currentUser(request);
+      const q = request.query;
+      let query = app.deps.db.selectFrom('projects');
+      if (q.cycle) query = query.where('cycle_id', '=', q.cycle);
+      if (q.stage) query = query.where('stage', '=', q.stage);
+      if (q.type) query = query.where('type', '=', q.type);
+      if (q.org) query = query.where('org_id', 'in', await orgSubtree(app.deps.db, q.org));
+      if (user.role === 'secretary') query = query.where('org_id', 'in', await orgSubtree(app.deps.db, user.orgId));
+      if (user.role === 'member') query = query.where('org_id', '=', user.orgId);
+      if (q.overdue) {
+        const now = new Date().toISOString();
+        query = query.where((eb) =>
+          eb.exists(
+            eb
+              .selectFrom('ledger_entries')
+              .select('ledger_entries.id')
+              .whereRef('ledger_entries.project_id', '=', 'projects.id')
+              .where('ledger_entries.status', '!=', 'closed')
+              .where('ledger_entries.deadline', '<', now.slice(0, 10)),
+          ),
+        );
+      }
+      const total = await query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+      const rows = await query
+        .select(['id', 'cycle_id', 'parent_id', 'org_id', 'title', 'type', 'is_key', 'stage', 'progress', 'grade'])
+        .orderBy('id')
+        .limit(q.limit)
+        .offset(q.offset)
+        .execute();
+      return {
+        items: rows.map((r) => ({ id: r.id, cycleId: r.cycle_id, parentId: r.parent_id, orgId: r.org_id, title: r.title, type: r.type, isKey: r.is_key, stage: r.stage, progress: r.progress, grade: r.grade })),
+        total: total.n,
+        limit: q.limit,
+        offset: q.offset,
+      };
+    },
+  );
+
+  app.get(
+    '/projects/:id',
+    { schema: { tags: ['projects'], summary: 'A project: state, indicators, children, ledger', params: S.IdParam, response: { 200: S.ProjectResponse, ...errors } } },
+    async (request) => projectResponse((await readProject(app, currentUser(request), request.params.id)).view),
+  );
+
+  // ---- Lifecycle actions ------------------------------------------------------------------
+  function action<B extends TSchema, P extends TSchema = typeof S.IdParam>(
+    path: string,
+    summary: string,
+    body: B,
+    handler: (user: ReturnType<typeof currentUser>, params: any, body: any) => Promise<ProjectView>,
+    params?: P,
+  ) {
+    app.post(
+      path,
+      { schema: { tags: ['projects'], summary, params: params ?? S.IdParam, body, response: { 200: S.ProjectResponse, ...errors } } },
+      async (request) => projectResponse(await handler(currentUser(request), request.params, request.body)),
+    );
+  }
+  const send = <T extends PersonEventType>(type: T) => (user: ReturnType<typeof currentUser>, id: string, fields: object) => act(app, user, id, type, fields as never);
+
+  action('/projects/:id/draft', 'Edit the draft proposal (修改草稿)', S.EditDraftBody, (u, p, b) => send('editDraft')(u, p.id, { changes: b }));
+  action('/projects/:id/submit', 'Submit for review (提交审核)', Type.Object({}, { additionalProperties: false }), (u, p) => send('submit')(u, p.id, {}));
+  action('/projects/:id/withdraw', 'Take a submission back before the reviewer acts (拿回)', S.WithdrawBody, (u, p, b) => send('withdraw')(u, p.id, { reason: b.reason ?? null }));
+  action('/projects/:id/review', 'Decide the review: approve, return or reject (审核把关)', S.ReviewBody, (u, p, b) => {
+    if (b.decision === 'approve') return send('approve')(u, p.id, { comment: b.comment ?? null });
+    if (!b.comment) {
+      throw new ProblemError(400, 'validation', 'A comment is required', b.decision === 'return' ? '退回修改须填写修改意见。' : '不予立项须说明理由。', { field: 'comment' });
+    }
+    return b.decision === 'return' ? send('return')(u, p.id, { comments: b.comment }) : send('reject')(u, p.id, { reason: b.comment });
+  });
+  action('/projects/:id/review/transfer', 'Transfer the review to another reviewer (转办)', S.TransferBody, (u, p, b) =>
+    send('transferReview')(u, p.id, { to: { orgId: b.toOrgId, userId: b.toUserId }, reason: b.reason ?? null }),
+  );
+  action('/projects/:id/review/delegate', 'Ask a delegate for an opinion (委派)', S.DelegateBody, (u, p, b) =>
+    send('delegateReview')(u, p.id, { to: { orgId: b.toOrgId, userId: b.toUserId }, note: b.note ?? null }),
+  );
+  action('/projects/:id/review/opinion', "The delegate's opinion (委派意见)", S.OpinionBody, (u, p, b) => send('delegateOpinion')(u, p.id, b));
+  action('/projects/:id/review/remind', 'Remind the reviewer (催办)', S.RemindBody, (u, p, b) => send('remindReview')(u, p.id, { note: b.note ?? null }));
+  action('/projects/:id/letter', 'Sign the responsibility letter (签订责任书)', S.LetterBody, (u, p, b) => send('signLetter')(u, p.id, b));
+  action('/projects/:id/decompose', 'Split into sub-projects (1+N分解)', S.DecomposeBody, (u, p, b) =>
+    send('decompose')(u, p.id, { children: b.children.map((c: { orgId: string; secretaryId: string; title: string }) => ({ id: shortId(`${p.id}-S`), ...c })) }),
+  );
+  action('/projects/:id/member-items', 'Add a member item (承诺践诺/个人突破/先锋岗)', S.MemberItemBody, (u, p, b) => send('addMemberItem')(u, p.id, { item: { id: shortId('MI'), ...b } }));
+  action(
+    '/projects/:id/member-items/:itemId/actual',
+    "Report a member item's actual value",
+    S.MemberActualBody,
+    (u, p, b) => send('updateMemberItemActual')(u, p.id, { itemId: p.itemId, actual: b.actual }),
+    Type.Object({ id: Type.String({ maxLength: 80 }), itemId: Type.String({ maxLength: 80 }) }, { additionalProperties: false }),
+  );
+  action('/projects/:id/evidence', 'Submit milestone or quarterly evidence (佐证材料)', S.EvidenceBody, (u, p, b) =>
+    send('submitEvidence')(u, p.id, { evidenceId: shortId('EV'), quarter: b.quarter ?? null, milestoneId: b.milestoneId ?? null, text: b.text, files: b.files, indicatorActuals: b.indicatorActuals }),
+  );
+  action(
+    '/projects/:id/evidence/:evidenceId/correction',
+    'Correct evidence: a new version supersedes the old one',
+    S.CorrectionBody,
+    (u, p, b) => send('correctEvidence')(u, p.id, { evidenceId: shortId('EV'), supersedes: p.evidenceId, ...b }),
+    Type.Object({ id: Type.String({ maxLength: 80 }), evidenceId: Type.String({ maxLength: 80 }) }, { additionalProperties: false }),
+  );
+  action(
+    '/projects/:id/inspections/:quarter',
+    'Record a quarterly inspection (季度督查)',
+    S.InspectionBody,
+    (u, p, b) =>
+      send('recordInspection')(u, p.id, {
+        quarter: p.quarter,
+        rating: b.rating,
+        findings: b.findings,
+        problems: b.problems.map((x: object) => ({ id: shortId('L'), ...x })),
+      }),
+    Type.Object({ id: Type.String({ maxLength: 80 }), quarter: Type.Integer({ minimum: 1, maximum: 4 }) }, { additionalProperties: false }),
+  );
+  const entryParams = Type.Object({ id: Type.String({ maxLength: 80 }), entryId: Type.String({ maxLength: 80 }) }, { additionalProperties: false });
+  action('/projects/:id/rectifications/:entryId/report', 'Report a ledger entry rectified (整改报告)', S.RectificationReportBody, (u, p, b) => send('reportRectification')(u, p.id, { entryId: p.entryId, ...b }), entryParams);
+  action('/projects/:id/rectifications/:entryId/verify', 'Verify a rectification against the ledger (照账验收)', Type.Object({}, { additionalProperties: false }), (u, p) => send('verifyRectification')(u, p.id, { entryId: p.entryId }), entryParams);
+  action('/projects/:id/rectifications/:entryId/send-back', 'Send a rectification back', S.SendBackBody, (u, p, b) => send('sendBackRectification')(u, p.id, { entryId: p.entryId, reason: b.reason }), entryParams);
+  action('/projects/:id/dispatch', 'Mid-year dispatch decision (年中调度)', S.DispatchBody, (u, p, b) =>
+    send('dispatch')(u, p.id, {
+      decision: b.decision,
+      reason: b.reason ?? null,
+      changes: b.changes.map((c: { kind: string; child?: object }) => (c.kind === 'addChild' ? { ...c, child: { id: shortId(`${p.id}-S`), ...c.child } } : c)),
+    }),
+  );
+  action('/projects/:id/self-assessment', 'Self-assessment (自评)', S.SelfAssessmentBody, (u, p, b) => send('selfAssess')(u, p.id, b));
+  action('/projects/:id/acceptance', 'Year-end acceptance (年底验收)', S.AcceptanceBody, (u, p, b) => send('accept')(u, p.id, b));
+};
+
+export default projectRoutes;

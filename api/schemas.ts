@@ -1,0 +1,159 @@
+/** Request and response schemas shared by the routes (TypeBox → JSON Schema → OpenAPI). */
+import { Type, type Static } from '@sinclair/typebox';
+
+const text = (max = 2000) => Type.String({ minLength: 1, maxLength: max });
+const id = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,79}$' });
+const isoDeadline = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]\\d{2}:\\d{2}))?$' });
+const num = Type.Number({ minimum: -1e12, maximum: 1e12 });
+const closed = { additionalProperties: false } as const;
+
+export const IdParam = Type.Object({ id }, closed);
+export const Sha256 = Type.String({ pattern: '^[0-9a-f]{64}$' });
+export const FileRef = Type.Object({ name: text(200), sha256: Sha256, size: Type.Integer({ minimum: 0, maximum: 100 * 1024 * 1024 }) }, closed);
+const IndicatorActual = Type.Object({ indicatorId: id, actual: num }, closed);
+
+export const IndicatorInput = Type.Object(
+  { id, name: text(100), unit: text(20), baseline: num, target: num, weight: Type.Number({ exclusiveMinimum: 0, maximum: 100 }) },
+  closed,
+);
+export const MilestoneInput = Type.Object({ id, title: text(200), due: isoDeadline }, closed);
+
+export const ProposeBody = Type.Object(
+  {
+    cycleId: id,
+    title: text(200),
+    type: Type.Union([Type.Literal('service'), Type.Literal('improvement'), Type.Literal('breakthrough')], { description: '服务型 / 提升型 / 破题型' }),
+    isKey: Type.Boolean({ description: '重点项目' }),
+    orientation: Type.Union([Type.Literal('goal'), Type.Literal('problem')], { description: '目标导向 / 问题导向' }),
+    problemIds: Type.Array(id, { maxItems: 20 }),
+    businessGoal: text(1000),
+    indicators: Type.Array(IndicatorInput, { maxItems: 20 }),
+    milestones: Type.Array(MilestoneInput, { maxItems: 24 }),
+  },
+  closed,
+);
+export type ProposeBody = Static<typeof ProposeBody>;
+
+export const EditDraftBody = Type.Partial(Type.Omit(ProposeBody, ['cycleId']), closed);
+export const WithdrawBody = Type.Object({ reason: Type.Optional(text(500)) }, closed);
+export const ReviewBody = Type.Object(
+  {
+    decision: Type.Union([Type.Literal('approve'), Type.Literal('return'), Type.Literal('reject')], { description: '通过 / 退回修改 / 不予立项' }),
+    comment: Type.Optional(text(2000)),
+  },
+  closed,
+);
+export const TransferBody = Type.Object({ toUserId: id, toOrgId: id, reason: Type.Optional(text(500)) }, closed);
+export const DelegateBody = Type.Object({ toUserId: id, toOrgId: id, note: Type.Optional(text(500)) }, closed);
+export const OpinionBody = Type.Object(
+  { recommendation: Type.Union([Type.Literal('approve'), Type.Literal('return'), Type.Literal('reject')]), opinion: text(2000) },
+  closed,
+);
+export const RemindBody = Type.Object({ note: Type.Optional(text(500)) }, closed);
+export const LetterBody = Type.Object({ text: text(5000) }, closed);
+export const DecomposeBody = Type.Object(
+  { children: Type.Array(Type.Object({ orgId: id, secretaryId: id, title: text(200) }, closed), { minItems: 1, maxItems: 50 }) },
+  closed,
+);
+export const MemberItemBody = Type.Object(
+  {
+    memberId: id,
+    kind: Type.Union([Type.Literal('pledge'), Type.Literal('breakthrough'), Type.Literal('vanguard_post')], { description: '承诺践诺 / 个人突破清单 / 党员先锋岗' }),
+    title: text(200),
+    target: num,
+    unit: text(20),
+  },
+  closed,
+);
+export const MemberActualBody = Type.Object({ actual: num }, closed);
+export const EvidenceBody = Type.Object(
+  {
+    quarter: Type.Optional(Type.Union([Type.Literal(1), Type.Literal(2), Type.Literal(3), Type.Literal(4)])),
+    milestoneId: Type.Optional(id),
+    text: Type.String({ maxLength: 10000 }),
+    files: Type.Array(FileRef, { maxItems: 20 }),
+    indicatorActuals: Type.Array(IndicatorActual, { maxItems: 20 }),
+  },
+  closed,
+);
+export const CorrectionBody = Type.Object(
+  { text: Type.String({ maxLength: 10000 }), files: Type.Array(FileRef, { maxItems: 20 }), indicatorActuals: Type.Array(IndicatorActual, { maxItems: 20 }), reason: text(1000) },
+  closed,
+);
+export const InspectionBody = Type.Object(
+  {
+    rating: Type.Union([Type.Literal('on_track'), Type.Literal('lagging'), Type.Literal('stalled')], { description: '正常推进 / 进度滞后 / 停滞' }),
+    findings: Type.Array(text(2000), { maxItems: 50 }),
+    problems: Type.Array(
+      Type.Object({ problem: text(2000), responsibleOrgId: id, responsiblePersonId: id, measures: text(2000), deadline: isoDeadline }, closed),
+      { maxItems: 50 },
+    ),
+  },
+  closed,
+);
+export const RectificationReportBody = Type.Object({ text: text(5000), files: Type.Optional(Type.Array(FileRef, { maxItems: 20 })) }, closed);
+export const SendBackBody = Type.Object({ reason: text(2000) }, closed);
+export const Scores = Type.Array(Type.Object({ criterionId: id, score: Type.Number({ minimum: 0, maximum: 1000 }) }, closed), { maxItems: 50 });
+export const SelfAssessmentBody = Type.Object({ scores: Scores, narrative: text(10000), businessImpact: text(5000) }, closed);
+export const AcceptanceBody = Type.Object({ criterionScores: Scores, negativeList: Type.Array(text(500), { maxItems: 50 }) }, closed);
+export const DispatchBody = Type.Object(
+  {
+    decision: Type.Union([Type.Literal('continue'), Type.Literal('adjust'), Type.Literal('terminate')], { description: '继续实施 / 调整 / 终止' }),
+    reason: Type.Optional(text(2000)),
+    changes: Type.Array(
+      Type.Union([
+        Type.Object({ kind: Type.Literal('indicatorTarget'), indicatorId: id, target: num, reason: text(1000) }, closed),
+        Type.Object({ kind: Type.Literal('addMilestone'), milestone: MilestoneInput, reason: text(1000) }, closed),
+        Type.Object({ kind: Type.Literal('addChild'), child: Type.Object({ orgId: id, secretaryId: id, title: text(200) }, closed), reason: text(1000) }, closed),
+        Type.Object({ kind: Type.Literal('reassignChild'), childId: id, orgId: id, secretaryId: id, reason: text(1000) }, closed),
+        Type.Object({ kind: Type.Literal('cancelChild'), childId: id, reason: text(1000) }, closed),
+      ]),
+      { maxItems: 50 },
+    ),
+  },
+  closed,
+);
+
+/** A project as callers see it: the lifecycle state and how many events made it. */
+export const ProjectResponse = Type.Object({
+  id: Type.String(),
+  cycleId: Type.String(),
+  parentId: Type.Union([Type.String(), Type.Null()]),
+  orgId: Type.String(),
+  leadSecretaryId: Type.String(),
+  stage: Type.String(),
+  stageLabel: Type.String(),
+  progress: Type.Number(),
+  version: Type.Integer(),
+  proposal: Type.Unknown(),
+  review: Type.Unknown(),
+  letter: Type.Unknown(),
+  children: Type.Unknown(),
+  memberItems: Type.Unknown(),
+  evidence: Type.Unknown(),
+  inspections: Type.Unknown(),
+  ledger: Type.Unknown(),
+  dispatch: Type.Unknown(),
+  selfAssessment: Type.Unknown(),
+  acceptance: Type.Unknown(),
+});
+
+export const ProjectListResponse = Type.Object({
+  items: Type.Array(
+    Type.Object({
+      id: Type.String(),
+      cycleId: Type.String(),
+      parentId: Type.Union([Type.String(), Type.Null()]),
+      orgId: Type.String(),
+      title: Type.String(),
+      type: Type.String(),
+      isKey: Type.Boolean(),
+      stage: Type.String(),
+      progress: Type.Number(),
+      grade: Type.Union([Type.String(), Type.Null()]),
+    }),
+  ),
+  total: Type.Integer(),
+  limit: Type.Integer(),
+  offset: Type.Integer(),
+});
