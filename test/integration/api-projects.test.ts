@@ -1,0 +1,155 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../api/app';
+import { seedCast, type ApiCast } from '../helpers/api';
+import { compressedCycle, proposal } from '../helpers/full-year';
+import { connectTemporal, createTestDatabase, startTestWorker, testLogger, type RunningTestWorker, type TestDatabase, type TestTemporal } from '../helpers/infra';
+
+describe('the project API: lifecycle actions, scoping and refusals', () => {
+  let database: TestDatabase;
+  let temporal: TestTemporal;
+  let worker: RunningTestWorker;
+  let app: FastifyInstance;
+  let cast: ApiCast;
+  const cycle = compressedCycle('cy-api', Date.now());
+  // The cast's committee reviewer is the cycle's committee user; the lead is the organ committee's secretary.
+  const as = (userId: string) => ({ authorization: `Bearer ${cast.tokens[userId]}` });
+  const post = (userId: string, url: string, payload: object = {}, headers: Record<string, string> = {}) =>
+    app.inject({ method: 'POST', url, headers: { ...as(userId), ...headers }, payload });
+
+  beforeAll(async () => {
+    database = await createTestDatabase('apiprojects');
+    temporal = await connectTemporal();
+    worker = await startTestWorker(database.db, temporal.taskQueue);
+    app = await buildApp({ db: database.db, temporal: temporal.client, namespace: temporal.namespace, taskQueue: temporal.taskQueue, logger: testLogger });
+    cast = await seedCast(database.db, cycle);
+  });
+  afterAll(async () => {
+    await app?.close();
+    await worker?.stop();
+    await temporal?.close();
+    await database?.close();
+  });
+
+  async function propose(userId = 'u-sec-oc1') {
+    const { title, ...rest } = proposal(cycle.year, '机关党建“双融双促”提升项目');
+    const response = await post(userId, '/projects', { cycleId: cycle.cycleId, title, ...rest });
+    expect(response.statusCode, response.body).toBe(201);
+    return response.json() as { id: string; stage: string; stageLabel: string };
+  }
+
+  async function eventCount(projectId: string) {
+    const row = await database.db.selectFrom('projects').select('version').where('id', '=', projectId).executeTakeFirst();
+    return row?.version ?? 0;
+  }
+
+  it('a returned proposal can be edited, resubmitted and approved, then signed', async () => {
+    const project = await propose();
+    expect(project).toMatchObject({ stage: 'draft', stageLabel: '草稿' });
+    expect((await post('u-sec-oc1', `/projects/${project.id}/submit`)).json().stage).toBe('in_review');
+    const returned = await post('u-committee', `/projects/${project.id}/review`, { decision: 'return', comment: '请细化指标' });
+    expect(returned.statusCode, returned.body).toBe(200);
+    expect(returned.json().stage).toBe('draft');
+    expect((await post('u-sec-oc1', `/projects/${project.id}/draft`, { businessGoal: '以第三方测评衡量满意度' })).statusCode).toBe(200);
+    await post('u-sec-oc1', `/projects/${project.id}/submit`);
+    const approved = await post('u-committee', `/projects/${project.id}/review`, { decision: 'approve' });
+    expect(approved.json().stage).toBe('approved');
+    const signed = await post('u-sec-oc1', `/projects/${project.id}/letter`, { text: '本人承诺履行第一责任人职责' });
+    expect(signed.json()).toMatchObject({ stage: 'in_progress', stageLabel: '实施中' });
+  });
+
+  it('another org’s secretary can neither read nor act on a project by guessing its id (404, nothing changes)', async () => {
+    const project = await propose();
+    const read = await app.inject({ method: 'GET', url: `/projects/${project.id}`, headers: as('u-sec-b3') });
+    expect(read.statusCode).toBe(404);
+    const submit = await post('u-sec-b3', `/projects/${project.id}/submit`);
+    expect(submit.statusCode).toBe(404);
+    expect((await app.inject({ method: 'GET', url: `/projects/${project.id}`, headers: as('u-sec-oc1') })).json().stage).toBe('draft');
+  });
+
+  it('the unit secretary reads the organ committee’s project in their subtree but cannot submit it (403 naming the rule)', async () => {
+    const project = await propose();
+    expect((await app.inject({ method: 'GET', url: `/projects/${project.id}`, headers: as('u-sec-u1') })).statusCode).toBe(200);
+    const response = await post('u-sec-u1', `/projects/${project.id}/submit`);
+    expect(response.statusCode).toBe(403);
+    expect(response.headers['content-type']).toContain('application/problem+json');
+    expect(response.json().rule).toMatch(/^actor\./);
+    expect(response.json().detail).toMatch(/[\u4e00-\u9fa5]/);
+  });
+
+  it('a secretary calling review or acceptance gets 403, and an action in the wrong stage 409', async () => {
+    const project = await propose();
+    await post('u-sec-oc1', `/projects/${project.id}/submit`);
+    expect((await post('u-sec-oc1', `/projects/${project.id}/review`, { decision: 'approve' })).statusCode).toBe(403);
+    expect((await post('u-sec-oc1', `/projects/${project.id}/acceptance`, { criterionScores: [], negativeList: [] })).statusCode).toBe(403);
+    const letter = await post('u-sec-oc1', `/projects/${project.id}/letter`, { text: '责任书' });
+    expect(letter.statusCode).toBe(409);
+    expect(letter.json().rule).toMatch(/^stage\./);
+  });
+
+  it('auditors read everything and change nothing', async () => {
+    const project = await propose();
+    expect((await app.inject({ method: 'GET', url: `/projects/${project.id}`, headers: as('u-auditor') })).statusCode).toBe(200);
+    const before = await eventCount(project.id);
+    const response = await post('u-auditor', `/projects/${project.id}/submit`);
+    expect(response.statusCode).toBe(403);
+    expect(response.json().rule).toBe('actor.auditor_read_only');
+    expect(await eventCount(project.id)).toBe(before);
+  });
+
+  it('a body carrying stage, grade or orgId is refused with 400 naming the field, and nothing is stored', async () => {
+    const project = await propose();
+    for (const extra of [{ stage: 'accepted' }, { grade: 'excellent' }, { orgId: 'org-b3' }]) {
+      const response = await post('u-sec-oc1', `/projects/${project.id}/draft`, { businessGoal: 'x', ...extra });
+      expect(response.statusCode).toBe(400);
+      expect(response.json().type).toBe('urn:party-projects:problem:validation');
+    }
+    const { title, ...rest } = proposal(cycle.year, 't');
+    const sneaky = await post('u-sec-oc1', '/projects', { cycleId: cycle.cycleId, title, ...rest, stage: 'approved' });
+    expect(sneaky.statusCode).toBe(400);
+  });
+
+  it('a proposal whose indicator weights do not sum to 100 is refused with 400 naming the rule', async () => {
+    const { title, ...rest } = proposal(cycle.year, '权重错误项目');
+    rest.indicators[0].weight = 10;
+    const response = await post('u-sec-oc1', '/projects', { cycleId: cycle.cycleId, title, ...rest });
+    expect(response.statusCode).toBe(400);
+    expect(response.json().rule).toBe('payload.indicator_weight_sum');
+  });
+
+  it('a retried POST with the same Idempotency-Key returns the first response and acts once', async () => {
+    const { title, ...rest } = proposal(cycle.year, '幂等申报项目');
+    const body = { cycleId: cycle.cycleId, title, ...rest };
+    const key = { 'idempotency-key': 'propose-0001-abcdef' };
+    const first = await post('u-sec-oc1', '/projects', body, key);
+    const second = await post('u-sec-oc1', '/projects', body, key);
+    expect(first.statusCode).toBe(201);
+    expect(second.statusCode).toBe(201);
+    expect(second.headers['idempotent-replayed']).toBe('true');
+    expect(second.json().id).toBe(first.json().id);
+    const count = await database.db.selectFrom('cycle_projects').select((eb) => eb.fn.countAll<number>().as('n')).where('create_event', '@>', JSON.stringify({ proposal: { title } }) as never).executeTakeFirstOrThrow();
+    expect(count.n).toBe(1);
+    const reused = await post('u-sec-oc1', '/projects', { ...body, title: '另一个项目' }, key);
+    expect(reused.statusCode).toBe(422);
+  });
+
+  it('lists only what the caller may see, filtered and paginated', async () => {
+    await propose('u-sec-b3');
+    // Wait for projections.
+    await new Promise((r) => setTimeout(r, 1000));
+    const mine = await app.inject({ method: 'GET', url: `/projects?cycle=${cycle.cycleId}`, headers: as('u-sec-b3') });
+    expect(mine.statusCode).toBe(200);
+    expect(mine.json().items.length).toBeGreaterThan(0);
+    expect(mine.json().items.every((p: { orgId: string }) => p.orgId === 'org-b3')).toBe(true);
+    const all = await app.inject({ method: 'GET', url: `/projects?cycle=${cycle.cycleId}&limit=2`, headers: as('u-committee') });
+    expect(all.json().items).toHaveLength(2);
+    expect(all.json().total).toBeGreaterThan(2);
+    expect((await app.inject({ method: 'GET', url: '/projects?limit=100000', headers: as('u-committee') })).statusCode).toBe(400);
+  });
+
+  it('sends security headers on every response', async () => {
+    const response = await app.inject({ method: 'GET', url: '/health' });
+    expect(response.headers['x-content-type-options']).toBe('nosniff');
+    expect(response.headers['x-frame-options']).toBeDefined();
+  });
+});
