@@ -13,7 +13,7 @@ export const FileRef = Type.Object({ name: text(200), sha256: Sha256, size: Type
 const IndicatorActual = Type.Object({ indicatorId: id, actual: num }, closed);
 
 export const IndicatorInput = Type.Object(
-  { id, name: text(100), unit: text(20), baseline: num, target: num, weight: Type.Number({ exclusiveMinimum: 0, maximum: 100 }) },
+  { id, name: text(100), unit: text(20), baseline: num, target: num, weight: Type.Number({ minimum: 0.01, maximum: 100 }) },
   closed,
 );
 export const MilestoneInput = Type.Object({ id, title: text(200), due: isoDeadline }, closed);
