@@ -17,6 +17,7 @@ import auth from './plugins/auth';
 import errors from './plugins/errors';
 import idempotency from './plugins/idempotency';
 import { PROBLEM_CONTENT_TYPE, problemType } from './problem';
+import cycleRoutes from './routes/cycles';
 import projectRoutes from './routes/projects';
 import { ProblemSchema } from './problem';
 import healthRoutes from './routes/health';
@@ -110,5 +111,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes);
   await app.register(wiringCheckRoutes);
   await app.register(projectRoutes);
+  await app.register(cycleRoutes);
   return app;
 }
