@@ -168,7 +168,8 @@ export function quarterlyReport(
       ratingLabel: RATING_LABELS[inspection.rating],
       progress: p.progress,
       progressText: percentText(p.progress),
-      findings: inspection.findings.map((f) => f.text),
+      // The engine's own finding is bilingual; the report speaks Chinese.
+      findings: inspection.findings.map((f) => (f.kind === 'missing_evidence' ? `${QUARTER_LABELS[quarter]}未按期提交佐证材料` : f.text)),
       leadSecretaryId: p.leadSecretaryId,
       inspectorId: inspection.inspectorId,
       inspectedAt: inspection.at,

@@ -12,6 +12,7 @@ import { loadConfig } from '../config';
 import { createDb, migrateToLatest } from '../db';
 import { createLogger } from '../logger';
 import { createWorker, installRuntimeLogging } from '../worker';
+import { DEMO_CYCLE_ID, ensureDemoCity, type DemoLogin } from './demo';
 import { startEmbeddedPostgres, ensureDatabase } from './infra/embedded-postgres';
 import { assertPortFree } from './infra/ports';
 import { ensureTemporalCli } from './infra/temporal-cli';
@@ -112,6 +113,8 @@ async function main(): Promise<void> {
   stops.push({ name: 'API', stop: () => app.close() });
 
   const base = `http://${config.api.host}:${config.api.port}`;
+  let demo: DemoLogin[] = [];
+  if (!config.database.url && process.env.DEMO !== '0') demo = await ensureDemoCity(db, temporal, config.temporal.taskQueue);
   const lines = [
     '',
     `Party-building project engine is up (${Math.round((Date.now() - startedAt) / 1000)} s)`,
@@ -121,6 +124,14 @@ async function main(): Promise<void> {
     `  Temporal       ${temporalAddress} (namespace ${config.temporal.namespace})`,
     `  Temporal UI    ${temporalUi ?? '(external Temporal: see its own UI)'}`,
     `  PostgreSQL     ${config.database.url ? 'external (DATABASE_URL)' : `embedded on 127.0.0.1:${config.database.embeddedPort}, data in ${path.join(config.dataDir, 'postgres')}`}`,
+    ...(demo.length
+      ? [
+          '',
+          `Demo city (cycle ${DEMO_CYCLE_ID}); fresh bearer tokens, one user per role (valid 30 days):`,
+          ...demo.map((d) => `  ${d.role.padEnd(10)} ${d.userId.padEnd(22)} ${d.token}`),
+          `  e.g. curl -H "Authorization: Bearer <token>" ${base}/projects?cycle=${DEMO_CYCLE_ID}`,
+        ]
+      : []),
     'Press Ctrl-C to stop.',
     '',
   ];
