@@ -10,6 +10,8 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { Db } from '../db';
+import { createFileContentStore, type ContentStore } from '../db/content-store';
+import { loadConfig } from '../config';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import underPressure from '@fastify/under-pressure';
@@ -18,6 +20,7 @@ import errors from './plugins/errors';
 import idempotency from './plugins/idempotency';
 import { PROBLEM_CONTENT_TYPE, problemType } from './problem';
 import cycleRoutes from './routes/cycles';
+import evidenceFileRoutes from './routes/evidence-files';
 import projectRoutes from './routes/projects';
 import { ProblemSchema } from './problem';
 import healthRoutes from './routes/health';
@@ -25,6 +28,8 @@ import wiringCheckRoutes from './routes/wiring-checks';
 
 export interface AppDeps {
   db: Db;
+  /** Content-addressed evidence files; defaults to EVIDENCE_DIR. */
+  store: ContentStore;
   /** Requests per minute per token (or per address without one). */
   rateLimitPerMinute?: number;
   temporal: Client;
@@ -43,7 +48,8 @@ declare module 'fastify' {
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
-export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+export async function buildApp(options: Omit<AppDeps, 'store'> & { store?: ContentStore }): Promise<FastifyInstance> {
+  const deps: AppDeps = { ...options, store: options.store ?? createFileContentStore(loadConfig().evidenceDir) };
   const app = Fastify({
     loggerInstance: deps.logger.child({ component: 'api' }) as FastifyBaseLogger,
     // Honour a well-formed incoming x-request-id so a caller can follow one request across logs.
@@ -112,5 +118,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(wiringCheckRoutes);
   await app.register(projectRoutes);
   await app.register(cycleRoutes);
+  await app.register(evidenceFileRoutes);
   return app;
 }

@@ -210,7 +210,17 @@ export interface IdempotencyKeyTable {
   created_at: Timestamp;
 }
 
+export interface EvidenceFileTable {
+  sha256: string;
+  uploaded_by: string;
+  stored_name: string;
+  content_type: string;
+  size: number;
+  created_at: Timestamp;
+}
+
 export interface Database {
+  evidence_files: EvidenceFileTable;
   api_tokens: ApiTokenTable;
   idempotency_keys: IdempotencyKeyTable;
   orgs: OrgTable;

@@ -269,8 +269,10 @@ function keyShortfall(projects: readonly ProjectState[], orgs: OrgIndex, cycle: 
     if (org && org.kind !== 'committee' && org.secretaryId) note(org.secretaryId, org.id);
   }
   const fromDirectory = [...orgsOf.keys()];
-  const fromProjects = [...new Set(projects.map((p) => p.leadSecretaryId))].filter((id) => !orgsOf.has(id)).sort(compareIds);
-  for (const p of sortProjects([...projects], orgs)) note(p.leadSecretaryId, p.orgId);
+  // Then secretaries known only from the projects they lead, in the tree order of those projects.
+  const sorted = sortProjects([...projects], orgs);
+  const fromProjects = [...new Set(sorted.map((p) => p.leadSecretaryId))].filter((id) => !orgsOf.has(id));
+  for (const p of sorted) note(p.leadSecretaryId, p.orgId);
 
   return lifecycleKeyProjectShortfall([...fromDirectory, ...fromProjects], projects, cycle).map((s) => {
     const orgIds = orgsOf.get(s.secretaryId) ?? [];

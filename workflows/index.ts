@@ -2,3 +2,4 @@
 export { wiringCheckWorkflow } from './wiring-check';
 export { projectWorkflow } from './project';
 export { launchCycleWorkflow } from './launch-cycle';
+export { emptyWorkflow } from './empty';

@@ -1,0 +1,113 @@
+/**
+ * `npm run bench`: how long launching a generated city of 2,800 projects takes on the embedded
+ * default (file-backed Temporal dev server + embedded PostgreSQL), reported against the same
+ * server's start rate for an empty workflow measured in the same run, at the same concurrency.
+ *
+ *   BENCH_PROJECTS (2800), BENCH_CONCURRENCY (16), BENCH_SEED (1)
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { loadConfig } from '../config';
+import { createDb, migrateToLatest } from '../db';
+import { launchProgress, openCycle } from '../db/cycles';
+import { generateCity } from '../db/seed/city';
+import { createLogger } from '../logger';
+import { ensureDatabase, startEmbeddedPostgres } from '../scripts/infra/embedded-postgres';
+import { freePort } from '../scripts/infra/ports';
+import { ensureTemporalCli } from '../scripts/infra/temporal-cli';
+import { startTemporalDevServer } from '../scripts/infra/temporal-dev-server';
+import { createWorker, installRuntimeLogging } from '../worker';
+import { emptyWorkflow } from '../workflows/empty';
+import { launchCycleWorkflow, launchWorkflowId } from '../workflows/launch-cycle';
+
+const PROJECTS = Number(process.env.BENCH_PROJECTS ?? 2800);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
+const SEED = Number(process.env.BENCH_SEED ?? 1);
+
+async function pool(count: number, limit: number, fn: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < count) await fn(next++);
+    }),
+  );
+}
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = createLogger('warn', 'bench');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'party-bench-'));
+  fs.chmodSync(dir, 0o755);
+  const cli = await ensureTemporalCli(config.cacheDir, createLogger('info', 'temporal-cli'));
+  const temporalServer = await startTemporalDevServer({ cliPath: cli, port: await freePort(), uiPort: null, namespace: 'default', dbFile: path.join(dir, 'temporal.db'), log });
+  const pg = await startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), port: await freePort(), log });
+  const db = createDb(await ensureDatabase(pg.serverUrl, 'bench'), { max: 20 });
+  const stopAll = async () => {
+    await db.destroy();
+    await pg.stop();
+    await temporalServer.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    await migrateToLatest(db);
+    installRuntimeLogging(log);
+    const taskQueue = 'bench';
+    const nativeConnection = await NativeConnection.connect({ address: temporalServer.address });
+    const worker = await createWorker({ connection: nativeConnection, namespace: 'default', taskQueue, db });
+    const running = worker.run();
+    const connection = await Connection.connect({ address: temporalServer.address });
+    const client = new Client({ connection });
+
+    // Baseline: raw start rate of an empty workflow on this server, same concurrency.
+    let t = performance.now();
+    await pool(PROJECTS, CONCURRENCY, async (i) => {
+      await client.workflow.start(emptyWorkflow, { workflowId: `baseline-${i}`, taskQueue });
+    });
+    const baselineSeconds = (performance.now() - t) / 1000;
+
+    // The real thing: open a generated city and launch it.
+    const city = generateCity({ seed: SEED, projects: PROJECTS });
+    const topLevel = city.projects.length;
+    t = performance.now();
+    await openCycle(db, { cycle: city.cycle, orgs: city.orgs, users: city.users, projects: city.projects });
+    const openSeconds = (performance.now() - t) / 1000;
+    t = performance.now();
+    const result = await client.workflow.execute(launchCycleWorkflow, {
+      workflowId: launchWorkflowId(city.cycle.cycleId),
+      taskQueue,
+      args: [{ cycleId: city.cycle.cycleId, batchSize: 100, concurrency: CONCURRENCY }],
+    });
+    const launchSeconds = (performance.now() - t) / 1000;
+    const progress = await launchProgress(db, city.cycle.cycleId);
+
+    const report = {
+      projectsInCity: PROJECTS,
+      topLevelWorkflowsLaunched: result.started,
+      launchProgress: progress,
+      concurrency: CONCURRENCY,
+      openCycleSeconds: Number(openSeconds.toFixed(2)),
+      launchSeconds: Number(launchSeconds.toFixed(2)),
+      launchStartsPerSecond: Number((topLevel / launchSeconds).toFixed(1)),
+      baselineEmptyStartsPerSecond: Number((PROJECTS / baselineSeconds).toFixed(1)),
+      ratioLaunchToBaseline: Number((topLevel / launchSeconds / (PROJECTS / baselineSeconds)).toFixed(3)),
+    };
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    worker.shutdown();
+    await running;
+    await nativeConnection.close();
+    await connection.close();
+  } finally {
+    await stopAll();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error) => {
+    process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);
