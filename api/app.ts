@@ -21,6 +21,7 @@ import idempotency from './plugins/idempotency';
 import { PROBLEM_CONTENT_TYPE, problemType } from './problem';
 import cycleRoutes from './routes/cycles';
 import evidenceFileRoutes from './routes/evidence-files';
+import reportRoutes from './routes/reports';
 import projectRoutes from './routes/projects';
 import { ProblemSchema } from './problem';
 import healthRoutes from './routes/health';
@@ -119,5 +120,6 @@ export async function buildApp(options: Omit<AppDeps, 'store'> & { store?: Conte
   await app.register(projectRoutes);
   await app.register(cycleRoutes);
   await app.register(evidenceFileRoutes);
+  await app.register(reportRoutes);
   return app;
 }
