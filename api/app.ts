@@ -9,7 +9,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
-import type { Db } from '../db';
+import { pingDb, type Db } from '../db';
 import { createFileContentStore, type ContentStore } from '../db/content-store';
 import { loadConfig } from '../config';
 import helmet from '@fastify/helmet';
@@ -31,6 +31,8 @@ export interface AppDeps {
   db: Db;
   /** Content-addressed evidence files; defaults to EVIDENCE_DIR. */
   store: ContentStore;
+  /** How often the database is probed for back-pressure (ms). */
+  healthCheckIntervalMs?: number;
   /** Requests per minute per token (or per address without one). */
   rateLimitPerMinute?: number;
   temporal: Client;
@@ -93,12 +95,23 @@ export async function buildApp(options: Omit<AppDeps, 'store'> & { store?: Conte
   await app.register(underPressure, {
     maxEventLoopDelay: 1000,
     retryAfter: 5,
+    // A database that stops answering puts the API under pressure too: 503 + Retry-After instead of piling up.
+    healthCheck: async () => {
+      try {
+        await Promise.race([pingDb(deps.db), new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000).unref())]);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    healthCheckInterval: deps.healthCheckIntervalMs ?? 5000,
     pressureHandler: (_request, reply, type, value) => {
-      reply
-        .status(503)
-        .header('retry-after', '5')
-        .type(PROBLEM_CONTENT_TYPE)
-        .send({ type: problemType('overloaded'), title: 'Service overloaded', status: 503, detail: `服务繁忙（${type}: ${value}），请稍后重试。` });
+      // under-pressure sends whatever this returns, and stops the request there.
+      reply.status(503).header('retry-after', '5').type(PROBLEM_CONTENT_TYPE);
+      const detail = type === 'healthCheck' ? '数据库暂时无法响应' : `${type}: ${value}`;
+      const problem = { type: problemType('overloaded'), title: 'Service overloaded', status: 503, detail: `服务繁忙（${detail}），请稍后重试。` };
+      // Typed as void upstream, but a returned value is what gets sent.
+      return problem as unknown as void;
     },
   });
   await app.register(rateLimit, {
