@@ -11,6 +11,7 @@ import {
   ApplicationFailure,
   condition,
   continueAsNew,
+  patched,
   getExternalWorkflowHandle,
   ParentClosePolicy,
   proxyActivities,
@@ -24,7 +25,9 @@ import type { Activities } from '../activities';
 import type { NotificationInput, RecordedEvent } from '../activities/projects';
 import {
   apply,
+  GRADE_LABELS,
   isFinal,
+  STAGE_LABELS,
   rollupActor,
   subProjectCreateEvent,
   unsettledChildren,
@@ -296,7 +299,28 @@ export async function projectWorkflow(input: ProjectWorkflowInput): Promise<Proj
   }
 
   await condition(allHandlersFinished);
+  // v2 (patched): tell the lead secretary the project is closed (办结), with its outcome. Histories
+  // recorded before this change (test/histories/v1) complete without it and must keep replaying.
+  if (patched(CLOSING_NOTICE_PATCH)) {
+    await writeNotifications([closingNotice(state, seq)]);
+  }
   return { state, seq };
+}
+
+/** The patch id of the closing notice; never rename it while v1 histories may still replay. */
+export const CLOSING_NOTICE_PATCH = 'closing-notice-v2';
+
+function closingNotice(state: ProjectState, seq: number): NotificationInput {
+  const outcome = state.acceptance ? `${STAGE_LABELS[state.stage]}（${GRADE_LABELS[state.acceptance.grade]}，${state.acceptance.finalScore} 分）` : STAGE_LABELS[state.stage];
+  return {
+    id: `${state.id}:closed:${seq}`,
+    projectId: state.id,
+    cycleId: state.cycleId,
+    recipientId: state.leadSecretaryId,
+    kind: 'project_closed',
+    message: `项目《${state.proposal.title}》已办结：${outcome}。`,
+    at: new Date(Date.now()).toISOString(),
+  };
 }
 
 function projectSearchAttributes(cycleId: string, orgId: string, stage: string, type: string, parentId: string | null): SearchAttributePair[] {

@@ -14,7 +14,8 @@ import { projectionMismatches } from '../../db/projection-check';
 async function recordHistory(client: Client, workflowId: string, runId: string | undefined, name: string): Promise<number> {
   const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
   if (process.env.RECORD_HISTORIES === '1') {
-    const dir = path.join(__dirname, '..', 'histories');
+    // Recordings go to the folder of the current workflow version (see test/integration/replay.test.ts).
+    const dir = path.join(__dirname, '..', 'histories', process.env.HISTORY_VERSION ?? 'v2');
     fs.mkdirSync(dir, { recursive: true });
     // Exported by the temporal CLI itself, in the JSON format Temporal's tools and replayer read.
     const args = ['workflow', 'show', '--address', inject('temporalAddress'), '--workflow-id', workflowId, '--output', 'json'];
@@ -162,7 +163,7 @@ describe('a project with three sub-projects through a whole (compressed) year', 
 
     const notifications = await database.db.selectFrom('notifications').select(['kind', 'recipient_id']).where('project_id', '=', 'p-engine').execute();
     const kinds = new Set(notifications.map((n) => n.kind));
-    for (const kind of ['review_requested', 'proposal_returned', 'proposal_approved', 'rectification_assigned', 'rectification_sent_back', 'evidence_missing', 'evidence_due', 'monthly_reminder', 'accepted']) {
+    for (const kind of ['review_requested', 'proposal_returned', 'proposal_approved', 'rectification_assigned', 'rectification_sent_back', 'evidence_missing', 'evidence_due', 'monthly_reminder', 'accepted', 'project_closed']) {
       expect(kinds, kind).toContain(kind);
     }
     // Exactly one reminder per occasion: the Q3 pre-deadline reminder fired once.

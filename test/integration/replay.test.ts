@@ -12,8 +12,18 @@ import { Worker } from '@temporalio/worker';
 import { installRuntimeLogging } from '../../worker';
 import { testLogger } from '../helpers/infra';
 
+/**
+ * One folder per released workflow version: v1 was recorded before the first patched() change,
+ * v2 after it. Every version must keep replaying against today's code.
+ */
 const dir = path.join(__dirname, '..', 'histories');
-const files = fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort() : [];
+const files = fs.existsSync(dir)
+  ? fs
+      .readdirSync(dir, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .flatMap((d) => fs.readdirSync(path.join(dir, d.name)).filter((f) => f.endsWith('.json')).map((f) => `${d.name}/${f}`))
+      .sort()
+  : [];
 
 function load(file: string) {
   return historyFromJSON(JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')));
@@ -23,8 +33,12 @@ describe('replay gate: committed histories replay against the current workflow c
   installRuntimeLogging(testLogger);
   const options = () => ({ workflowBundle: { codePath: inject('workflowBundlePath') } });
 
-  it("has histories for the milestones of a project's life, a sub-project and a continue-as-new run", () => {
-    expect(files).toEqual(expect.arrayContaining(['full-year-p-engine.json', 'full-year-p-engine-c1.json', 'full-year-p-engine-c3.json', 'continued-as-new-first-run.json']));
+  it("has histories for the milestones of a project's life, a sub-project and a continue-as-new run, for every released version", () => {
+    for (const version of ['v1', 'v2']) {
+      expect(files).toEqual(
+        expect.arrayContaining(['full-year-p-engine.json', 'full-year-p-engine-c1.json', 'full-year-p-engine-c3.json', 'continued-as-new-first-run.json'].map((f) => `${version}/${f}`)),
+      );
+    }
   });
 
   it.each(files)('%s replays deterministically', async (file) => {
@@ -32,7 +46,7 @@ describe('replay gate: committed histories replay against the current workflow c
   });
 
   it('a deliberately altered history fails with a determinism error (the gate can fail)', async () => {
-    const history = load('full-year-p-engine.json');
+    const history = load('v1/full-year-p-engine.json');
     const scheduled = history.events?.find((e) => e.activityTaskScheduledEventAttributes);
     expect(scheduled).toBeDefined();
     scheduled!.activityTaskScheduledEventAttributes!.activityType = { name: 'someOtherActivity' };
