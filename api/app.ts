@@ -105,7 +105,9 @@ export async function buildApp(options: Omit<AppDeps, 'store'> & { store?: Conte
       }
     },
     healthCheckInterval: deps.healthCheckIntervalMs ?? 5000,
-    pressureHandler: (_request, reply, type, value) => {
+    pressureHandler: (request, reply, type, value) => {
+      // /health reports the outage itself, with its own 503 body.
+      if (request.routeOptions.url === '/health') return;
       // under-pressure sends whatever this returns, and stops the request there.
       reply.status(503).header('retry-after', '5').type(PROBLEM_CONTENT_TYPE);
       const detail = type === 'healthCheck' ? '数据库暂时无法响应' : `${type}: ${value}`;

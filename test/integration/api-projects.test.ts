@@ -38,9 +38,14 @@ describe('the project API: lifecycle actions, scoping and refusals', () => {
     return response.json() as { id: string; stage: string; stageLabel: string };
   }
 
+  /** The persisted version once the workflow has written its latest events (waits for the projection). */
   async function eventCount(projectId: string) {
-    const row = await database.db.selectFrom('projects').select('version').where('id', '=', projectId).executeTakeFirst();
-    return row?.version ?? 0;
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const row = await database.db.selectFrom('projects').select('version').where('id', '=', projectId).executeTakeFirst();
+      if ((row && row.version > 0) || Date.now() > deadline) return row?.version ?? 0;
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
   it('a returned proposal can be edited, resubmitted and approved, then signed', async () => {
@@ -94,6 +99,7 @@ describe('the project API: lifecycle actions, scoping and refusals', () => {
     const response = await post('u-auditor', `/projects/${project.id}/submit`);
     expect(response.statusCode).toBe(403);
     expect(response.json().rule).toBe('actor.auditor_read_only');
+    await new Promise((r) => setTimeout(r, 300));
     expect(await eventCount(project.id)).toBe(before);
   });
 
