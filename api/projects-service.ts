@@ -7,6 +7,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { FastifyInstance } from 'fastify';
 import type { AuthenticatedUser } from '../db/auth';
 import { orgSubtree } from '../db/auth';
+import { inspectorCovers } from '../db/cycles';
 import type { PersonActor, ProjectState, Refusal } from '../workflows/lifecycle';
 import { getProjectQuery, PERSON_UPDATES, projectWorkflowId, type Command, type PersonEventType, type ProjectView } from '../workflows/messages';
 import { LIFECYCLE_REFUSAL } from '../workflows/project';
@@ -57,6 +58,9 @@ export async function canRead(app: FastifyInstance, user: AuthenticatedUser, pro
   return project.orgId === user.orgId || Boolean(state?.memberItems.some((m) => m.memberId === user.id));
 }
 
+/** Inspectors inspect and verify only the orgs they are assigned to (督查分工). */
+const INSPECTOR_ACTIONS: ReadonlySet<PersonEventType> = new Set(['recordInspection', 'verifyRectification', 'sendBackRectification']);
+
 export function actorOf(user: AuthenticatedUser): PersonActor {
   return { userId: user.id, role: user.role, orgId: user.orgId };
 }
@@ -94,6 +98,9 @@ export async function act<T extends PersonEventType>(
   const { ref } = await readProject(app, user, projectId);
   if (user.role === 'auditor') {
     throw new ProblemError(403, 'forbidden', 'Auditors change nothing', '审计人员只能查看，不能修改任何内容。', { rule: 'actor.auditor_read_only' });
+  }
+  if (user.role === 'inspector' && INSPECTOR_ACTIONS.has(type) && !(await inspectorCovers(app.deps.db, user.id, ref.orgId))) {
+    throw new ProblemError(403, 'forbidden', 'Not assigned to this org', '您未被分派督查该单位的项目。', { rule: 'actor.inspector_not_assigned' });
   }
   const command = { ...fields, type, actor: actorOf(user) } as Command<T>;
   try {

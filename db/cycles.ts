@@ -29,6 +29,8 @@ export interface OpenCycleInput {
   orgs: OrgInput[];
   users: UserInput[];
   projects: PlannedProject[];
+  /** Which org subtrees each inspector inspects (督查分工); an inspector with none inspects nothing. */
+  inspectorAssignments?: { inspectorId: string; orgId: string }[];
 }
 
 const CHUNK = 500;
@@ -71,6 +73,13 @@ export async function openCycle(db: Db, input: OpenCycleInput): Promise<void> {
         .insertInto('users')
         .values(part.map((u) => ({ id: u.id, name: u.name, role: u.role, org_id: u.orgId })))
         .onConflict((oc) => oc.column('id').doNothing())
+        .execute();
+    }
+    for (const part of chunks(input.inspectorAssignments ?? [])) {
+      await trx
+        .insertInto('inspector_assignments')
+        .values(part.map((a) => ({ inspector_id: a.inspectorId, org_id: a.orgId })))
+        .onConflict((oc) => oc.columns(['inspector_id', 'org_id']).doNothing())
         .execute();
     }
     await trx
@@ -143,4 +152,18 @@ export async function secretariesWithoutKeyProject(db: Db, cycleId: string): Pro
   return rows
     .filter((r) => r.keyProjects < required)
     .map((r) => ({ secretaryId: r.secretaryId as string, orgId: r.orgId, keyProjects: r.keyProjects, required }));
+}
+
+/** Whether the inspector is assigned to the org or to one of its ancestors. */
+export async function inspectorCovers(db: Db, inspectorId: string, orgId: string): Promise<boolean> {
+  const row = await sql<{ ok: boolean }>`
+    with recursive up(id, parent_id) as (
+      select id, parent_id from orgs where id = ${orgId}
+      union all
+      select o.id, o.parent_id from orgs o join up on o.id = up.parent_id
+    )
+    select exists (
+      select 1 from inspector_assignments a join up on a.org_id = up.id where a.inspector_id = ${inspectorId}
+    ) as ok`.execute(db);
+  return row.rows[0]?.ok === true;
 }

@@ -219,7 +219,13 @@ export interface EvidenceFileTable {
   created_at: Timestamp;
 }
 
+export interface InspectorAssignmentTable {
+  inspector_id: string;
+  org_id: string;
+}
+
 export interface Database {
+  inspector_assignments: InspectorAssignmentTable;
   evidence_files: EvidenceFileTable;
   api_tokens: ApiTokenTable;
   idempotency_keys: IdempotencyKeyTable;

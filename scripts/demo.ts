@@ -6,7 +6,7 @@ import type { Client } from '@temporalio/client';
 import type { Db } from '../db';
 import { issueToken } from '../db/auth';
 import { getCycleConfig, openCycle } from '../db/cycles';
-import { smallCity } from '../db/seed/city';
+import { inspectorAssignments, smallCity } from '../db/seed/city';
 import { launchCycleWorkflow, launchWorkflowId } from '../workflows/launch-cycle';
 import type { Role } from '../workflows/lifecycle';
 
@@ -23,7 +23,7 @@ export interface DemoLogin {
 export async function ensureDemoCity(db: Db, temporal: Client, taskQueue: string): Promise<DemoLogin[]> {
   const city = smallCity(1, { year: 2026, cycleId: DEMO_CYCLE_ID });
   if (!(await getCycleConfig(db, DEMO_CYCLE_ID))) {
-    await openCycle(db, { cycle: city.cycle, orgs: city.orgs, users: city.users, projects: city.projects });
+    await openCycle(db, { cycle: city.cycle, orgs: city.orgs, users: city.users, projects: city.projects, inspectorAssignments: inspectorAssignments(city) });
     await temporal.workflow
       .start(launchCycleWorkflow, { workflowId: launchWorkflowId(DEMO_CYCLE_ID), taskQueue, args: [{ cycleId: DEMO_CYCLE_ID }] })
       .catch(() => undefined); // already launched on an earlier start

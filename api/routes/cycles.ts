@@ -71,6 +71,9 @@ const cycleRoutes: FastifyPluginAsyncTypebox = async (app) => {
               { maxItems: 20000 },
             ),
             projects: Type.Array(Type.Object({ create: Type.Unknown(), children: Type.Array(Type.Unknown(), { maxItems: 50 }) }, { additionalProperties: false }), { maxItems: 10000 }),
+            inspectorAssignments: Type.Optional(
+              Type.Array(Type.Object({ inspectorId: Type.String({ maxLength: 80 }), orgId: Type.String({ maxLength: 80 }) }, { additionalProperties: false }), { maxItems: 5000 }),
+            ),
           },
           { additionalProperties: false },
         ),

@@ -44,6 +44,41 @@ export function projectResponse(view: ProjectView) {
   };
 }
 
+/**
+ * Sub-projects go to orgs below the project's own org, each led by that org's secretary
+ * (DESIGN §4 "1+N"); the machine knows no org tree, so the API checks it against PostgreSQL.
+ */
+async function checkChildAssignments(app: Parameters<FastifyPluginAsyncTypebox>[0], projectOrgId: string, children: { orgId: string; secretaryId: string }[]): Promise<void> {
+  if (children.length === 0) return;
+  const below = new Set((await orgSubtree(app.deps.db, projectOrgId)).filter((id) => id !== projectOrgId));
+  const orgs = await app.deps.db.selectFrom('orgs').select(['id', 'secretary_id']).where('id', 'in', children.map((c) => c.orgId)).execute();
+  for (const [index, child] of children.entries()) {
+    if (!below.has(child.orgId)) {
+      throw new ProblemError(403, 'forbidden', 'Sub-projects go to lower-level orgs', `子项目只能分解给本组织的下级组织，${child.orgId} 不是下级组织。`, { rule: 'actor.child_org_not_below', field: `children.${index}.orgId` });
+    }
+    if (orgs.find((o) => o.id === child.orgId)?.secretary_id !== child.secretaryId) {
+      throw new ProblemError(400, 'invalid', 'The sub-project must be led by that org’s secretary', `子项目须由 ${child.orgId} 的党组织书记负责，${child.secretaryId} 不是该组织书记。`, { rule: 'payload.child_secretary_mismatch', field: `children.${index}.secretaryId` });
+    }
+  }
+}
+
+/**
+ * Evidence may cite only files the caller uploaded, or files the same project already cites:
+ * citing someone else's hash must not become a way to read their file.
+ */
+async function checkCitedFiles(app: Parameters<FastifyPluginAsyncTypebox>[0], userId: string, state: ProjectState, files: { sha256: string }[] | undefined): Promise<void> {
+  const wanted = [...new Set((files ?? []).map((f) => f.sha256))];
+  if (wanted.length === 0) return;
+  const known = new Set(state.evidence.flatMap((e) => e.files.map((f) => f.sha256)).concat(state.ledger.flatMap((l) => l.reports.flatMap((r) => r.files.map((f) => f.sha256)))));
+  const uploaded = new Set(
+    (await app.deps.db.selectFrom('evidence_files').select('sha256').where('uploaded_by', '=', userId).where('sha256', 'in', wanted).execute()).map((r) => r.sha256),
+  );
+  const stranger = wanted.find((sha) => !uploaded.has(sha) && !known.has(sha));
+  if (stranger) {
+    throw new ProblemError(400, 'invalid', 'Cited file not uploaded by you', `引用的文件 ${stranger.slice(0, 16)}… 不是您上传的文件，请先通过 /evidence-files 上传。`, { rule: 'payload.file_not_uploaded', field: 'files' });
+  }
+}
+
 const shortId = (prefix: string) => `${prefix}-${randomUUID().replace(/-/g, '').slice(0, 12)}`;
 
 const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
@@ -217,9 +252,11 @@ const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
   action('/projects/:id/review/opinion', "The delegate's opinion (委派意见)", S.OpinionBody, (u, p, b) => send('delegateOpinion')(u, p.id, b));
   action('/projects/:id/review/remind', 'Remind the reviewer (催办)', S.RemindBody, (u, p, b) => send('remindReview')(u, p.id, { note: b.note ?? null }));
   action('/projects/:id/letter', 'Sign the responsibility letter (签订责任书)', S.LetterBody, (u, p, b) => send('signLetter')(u, p.id, b));
-  action('/projects/:id/decompose', 'Split into sub-projects (1+N分解)', S.DecomposeBody, (u, p, b) =>
-    send('decompose')(u, p.id, { children: b.children.map((c: { orgId: string; secretaryId: string; title: string }) => ({ id: shortId(`${p.id}-S`), ...c })) }),
-  );
+  action('/projects/:id/decompose', 'Split into sub-projects (1+N分解)', S.DecomposeBody, async (u, p, b) => {
+    const { ref } = await readProject(app, u, p.id);
+    await checkChildAssignments(app, ref.orgId, b.children);
+    return send('decompose')(u, p.id, { children: b.children.map((c: { orgId: string; secretaryId: string; title: string }) => ({ id: shortId(`${p.id}-S`), ...c })) });
+  });
   action('/projects/:id/member-items', 'Add a member item (承诺践诺/个人突破/先锋岗)', S.MemberItemBody, (u, p, b) => send('addMemberItem')(u, p.id, { item: { id: shortId('MI'), ...b } }));
   action(
     '/projects/:id/member-items/:itemId/actual',
@@ -228,14 +265,18 @@ const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
     (u, p, b) => send('updateMemberItemActual')(u, p.id, { itemId: p.itemId, actual: b.actual }),
     Type.Object({ id: Type.String({ maxLength: 80 }), itemId: Type.String({ maxLength: 80 }) }, { additionalProperties: false }),
   );
-  action('/projects/:id/evidence', 'Submit milestone or quarterly evidence (佐证材料)', S.EvidenceBody, (u, p, b) =>
-    send('submitEvidence')(u, p.id, { evidenceId: shortId('EV'), quarter: b.quarter ?? null, milestoneId: b.milestoneId ?? null, text: b.text, files: b.files, indicatorActuals: b.indicatorActuals }),
-  );
+  action('/projects/:id/evidence', 'Submit milestone or quarterly evidence (佐证材料)', S.EvidenceBody, async (u, p, b) => {
+    await checkCitedFiles(app, u.id, (await readProject(app, u, p.id)).view.state, b.files);
+    return send('submitEvidence')(u, p.id, { evidenceId: shortId('EV'), quarter: b.quarter ?? null, milestoneId: b.milestoneId ?? null, text: b.text, files: b.files, indicatorActuals: b.indicatorActuals });
+  });
   action(
     '/projects/:id/evidence/:evidenceId/correction',
     'Correct evidence: a new version supersedes the old one',
     S.CorrectionBody,
-    (u, p, b) => send('correctEvidence')(u, p.id, { evidenceId: shortId('EV'), supersedes: p.evidenceId, ...b }),
+    async (u, p, b) => {
+      await checkCitedFiles(app, u.id, (await readProject(app, u, p.id)).view.state, b.files);
+      return send('correctEvidence')(u, p.id, { evidenceId: shortId('EV'), supersedes: p.evidenceId, ...b });
+    },
     Type.Object({ id: Type.String({ maxLength: 80 }), evidenceId: Type.String({ maxLength: 80 }) }, { additionalProperties: false }),
   );
   action(
@@ -252,16 +293,24 @@ const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
     Type.Object({ id: Type.String({ maxLength: 80 }), quarter: Type.Integer({ minimum: 1, maximum: 4 }) }, { additionalProperties: false }),
   );
   const entryParams = Type.Object({ id: Type.String({ maxLength: 80 }), entryId: Type.String({ maxLength: 80 }) }, { additionalProperties: false });
-  action('/projects/:id/rectifications/:entryId/report', 'Report a ledger entry rectified (整改报告)', S.RectificationReportBody, (u, p, b) => send('reportRectification')(u, p.id, { entryId: p.entryId, ...b }), entryParams);
+  action('/projects/:id/rectifications/:entryId/report', 'Report a ledger entry rectified (整改报告)', S.RectificationReportBody, async (u, p, b) => {
+    await checkCitedFiles(app, u.id, (await readProject(app, u, p.id)).view.state, b.files);
+    return send('reportRectification')(u, p.id, { entryId: p.entryId, ...b });
+  }, entryParams);
   action('/projects/:id/rectifications/:entryId/verify', 'Verify a rectification against the ledger (照账验收)', Type.Object({}, { additionalProperties: false }), (u, p) => send('verifyRectification')(u, p.id, { entryId: p.entryId }), entryParams);
   action('/projects/:id/rectifications/:entryId/send-back', 'Send a rectification back', S.SendBackBody, (u, p, b) => send('sendBackRectification')(u, p.id, { entryId: p.entryId, reason: b.reason }), entryParams);
-  action('/projects/:id/dispatch', 'Mid-year dispatch decision (年中调度)', S.DispatchBody, (u, p, b) =>
-    send('dispatch')(u, p.id, {
+  action('/projects/:id/dispatch', 'Mid-year dispatch decision (年中调度)', S.DispatchBody, async (u, p, b) => {
+    const { ref } = await readProject(app, u, p.id);
+    const assigned = b.changes.flatMap((c: { kind: string; child?: { orgId: string; secretaryId: string }; orgId?: string; secretaryId?: string }) =>
+      c.kind === 'addChild' && c.child ? [c.child] : c.kind === 'reassignChild' ? [{ orgId: c.orgId as string, secretaryId: c.secretaryId as string }] : [],
+    );
+    await checkChildAssignments(app, ref.orgId, assigned);
+    return send('dispatch')(u, p.id, {
       decision: b.decision,
       reason: b.reason ?? null,
       changes: b.changes.map((c: { kind: string; child?: object }) => (c.kind === 'addChild' ? { ...c, child: { id: shortId(`${p.id}-S`), ...c.child } } : c)),
-    }),
-  );
+    });
+  });
   action('/projects/:id/self-assessment', 'Self-assessment (自评)', S.SelfAssessmentBody, (u, p, b) => send('selfAssess')(u, p.id, b));
   action('/projects/:id/acceptance', 'Year-end acceptance (年底验收)', S.AcceptanceBody, (u, p, b) => send('accept')(u, p.id, b));
 };

@@ -687,3 +687,14 @@ export function cityStats(city: GeneratedCity): CityStats {
     secretariesWithoutKeyProject: secretariesWithoutKeyProject(city).length,
   };
 }
+
+/** Inspectors' assignments (督查分工): the units dealt out round-robin, the committee's own org to the first. */
+export function inspectorAssignments(city: GeneratedCity): { inspectorId: string; orgId: string }[] {
+  const inspectors = city.users.filter((u) => u.role === 'inspector').map((u) => u.id);
+  if (inspectors.length === 0) return [];
+  const units = city.orgs.filter((o) => o.kind === 'unit');
+  return [
+    { inspectorId: inspectors[0], orgId: city.cycle.committee.orgId },
+    ...units.map((unit, i) => ({ inspectorId: inspectors[i % inspectors.length], orgId: unit.id })),
+  ];
+}

@@ -31,7 +31,7 @@ export async function seedCast(db: Db, cycle: CycleConfig): Promise<ApiCast> {
     ...orgs.slice(1).map((o) => ({ id: o.secretaryId, name: `${o.name}书记`, role: 'secretary' as Role, orgId: o.id })),
     { id: 'u-member-b1', name: '预算处党员', role: 'member' as Role, orgId: 'org-b1' },
   ];
-  await openCycle(db, { cycle, orgs, users, projects: [] });
+  await openCycle(db, { cycle, orgs, users, projects: [], inspectorAssignments: [{ inspectorId: 'u-inspector', orgId: cycle.committee.orgId }] });
   const tokens: Record<string, string> = {};
   const byId: ApiCast['users'] = {};
   for (const u of users) {

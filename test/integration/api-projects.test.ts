@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../api/app';
+import { issueToken } from '../../db/auth';
+import { openCycle } from '../../db/cycles';
 import { seedCast, type ApiCast } from '../helpers/api';
 import { compressedCycle, proposal } from '../helpers/full-year';
 import { connectTemporal, createTestDatabase, startTestWorker, testLogger, type RunningTestWorker, type TestDatabase, type TestTemporal } from '../helpers/infra';
@@ -151,6 +153,23 @@ describe('the project API: lifecycle actions, scoping and refusals', () => {
     expect(all.json().items).toHaveLength(2);
     expect(all.json().total).toBeGreaterThan(2);
     expect((await app.inject({ method: 'GET', url: '/projects?limit=100000', headers: as('u-committee') })).statusCode).toBe(400);
+  });
+
+  it('an inspector inspects only the orgs assigned to them (403 elsewhere, nothing recorded)', async () => {
+    await openCycle(database.db, { cycle, orgs: [], users: [{ id: 'u-inspector-2', name: '督查员二', role: 'inspector', orgId: cycle.committee.orgId }], projects: [], inspectorAssignments: [{ inspectorId: 'u-inspector-2', orgId: 'org-u2' }] });
+    cast.tokens['u-inspector-2'] = await issueToken(database.db, 'u-inspector-2', 'test');
+    const project = await propose();
+    await post('u-sec-oc1', `/projects/${project.id}/submit`);
+    await post('u-committee', `/projects/${project.id}/review`, { decision: 'approve' });
+    await post('u-sec-oc1', `/projects/${project.id}/letter`, { text: '责任书' });
+    const before = await eventCount(project.id);
+    const body = { rating: 'on_track', findings: ['按计划推进'], problems: [] };
+    const refused = await post('u-inspector-2', `/projects/${project.id}/inspections/1`, body);
+    expect(refused.statusCode).toBe(403);
+    expect(refused.json().rule).toBe('actor.inspector_not_assigned');
+    expect(await eventCount(project.id)).toBe(before);
+    const allowed = await post('u-inspector', `/projects/${project.id}/inspections/1`, body);
+    expect(allowed.statusCode, allowed.body).toBe(200);
   });
 
   it('sends security headers on every response', async () => {
