@@ -19,6 +19,7 @@ import auth from './plugins/auth';
 import errors from './plugins/errors';
 import idempotency from './plugins/idempotency';
 import { PROBLEM_CONTENT_TYPE, problemType } from './problem';
+import auditRoutes from './routes/audit';
 import cycleRoutes from './routes/cycles';
 import evidenceFileRoutes from './routes/evidence-files';
 import reportRoutes from './routes/reports';
@@ -136,5 +137,6 @@ export async function buildApp(options: Omit<AppDeps, 'store'> & { store?: Conte
   await app.register(cycleRoutes);
   await app.register(evidenceFileRoutes);
   await app.register(reportRoutes);
+  await app.register(auditRoutes);
   return app;
 }

@@ -147,7 +147,7 @@ function asProblem(error: unknown): unknown {
   if (!(error instanceof AuditError)) return error;
   const slug = error.status === 404 ? 'not-found' : error.status === 409 ? 'conflict' : 'invalid';
   const title = error.status === 404 ? 'Not found' : error.status === 409 ? 'Cannot replay' : 'Invalid request';
-  return new ProblemError(error.status === 422 ? 400 : error.status, slug, title, error.messageZh, { message: error.message });
+  return new ProblemError(error.status, slug, title, error.messageZh, { message: error.message });
 }
 
 async function guarded<T>(fn: () => Promise<T>): Promise<T> {
