@@ -9,7 +9,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection } from '@temporalio/worker';
+import { verifyCycle } from '../audit';
+import { createFileContentStore } from '../db/content-store';
 import { loadConfig } from '../config';
 import { createDb, migrateToLatest } from '../db';
 import { launchProgress, openCycle } from '../db/cycles';
@@ -34,6 +36,14 @@ async function pool(count: number, limit: number, fn: (i: number) => Promise<voi
       while (next < count) await fn(next++);
     }),
   );
+}
+
+async function waitForProjections(db: ReturnType<typeof createDb>, count: number): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    const row = await db.selectFrom('projects').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    if (row.n >= count) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
 }
 
 async function main(): Promise<void> {
@@ -94,7 +104,25 @@ async function main(): Promise<void> {
       baselineEmptyStartsPerSecond: Number((PROJECTS / baselineSeconds).toFixed(1)),
       ratioLaunchToBaseline: Number((topLevel / launchSeconds / (PROJECTS / baselineSeconds)).toFixed(3)),
     };
-    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    let verification: Record<string, unknown> | undefined;
+    if (process.env.BENCH_VERIFY === '1') {
+      // Audit: verify every launched project (replay, hash chain, evidence, projection, event log).
+      await waitForProjections(db, topLevel);
+      const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: new DefaultLogger('WARN') });
+      const bundlePath = path.join(dir, 'bundle.js');
+      fs.writeFileSync(bundlePath, bundle.code);
+      const store = createFileContentStore(path.join(dir, 'evidence'));
+      t = performance.now();
+      const result = await verifyCycle({ db, temporal: client, store, workflows: { workflowBundlePath: bundlePath } }, city.cycle.cycleId, {
+        concurrency: 4,
+        onProgress: (p: { done: number; total: number }) => {
+          if (p.done % 250 === 0) process.stderr.write(`verified ${p.done}/${p.total}\n`);
+        },
+      } as never);
+      const seconds = (performance.now() - t) / 1000;
+      verification = { verifyCycleSeconds: Number(seconds.toFixed(1)), projectsVerified: topLevel, perProjectMs: Number(((seconds * 1000) / topLevel).toFixed(1)), failures: (result as { failures: unknown[] }).failures.length };
+    }
+    process.stdout.write(`${JSON.stringify({ ...report, ...(verification ? { verification } : {}) }, null, 2)}\n`);
     worker.shutdown();
     await running;
     await nativeConnection.close();
