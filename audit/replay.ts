@@ -3,6 +3,7 @@
  * The workflow code comes as a prebuilt bundle (a file, as the tests and deployments have), or is
  * bundled once per process from a workflows path and kept.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode, DefaultLogger, Worker } from '@temporalio/worker';
 import type { RunHistory } from './history';
@@ -21,15 +22,33 @@ export function projectWorkflows(): WorkflowCode {
 
 const bundles = new Map<string, Promise<string>>();
 
+const SOURCE_MAP_MARK = '//# sourceMappingURL=data:';
+const EMPTY_SOURCE_MAP = Buffer.from(JSON.stringify({ version: 3, file: 'audit-replay.js', sources: [], names: [], mappings: '' })).toString('base64');
+
+/**
+ * The bundle with its inline source map replaced by an empty one. Every replay worker parses the
+ * bundle's source map into a WebAssembly consumer that the SDK never frees; verifying thousands of
+ * projects in one process exhausted that memory (a wasm `unreachable` crash after ~800 projects).
+ * Replay needs no source positions, so the audit replays a bundle whose map is empty.
+ */
+export function withEmptySourceMap(code: string): string {
+  const at = code.lastIndexOf(SOURCE_MAP_MARK);
+  const body = at > 0 ? code.slice(0, at) : code;
+  return `${body}${SOURCE_MAP_MARK}application/json;base64,${EMPTY_SOURCE_MAP}\n`;
+}
+
 /** The bundle option for a replay worker; a workflows path is bundled once and cached. */
-export async function workflowBundleOption(code: WorkflowCode = projectWorkflows()): Promise<{ codePath: string } | { code: string }> {
-  if ('workflowBundlePath' in code) return { codePath: code.workflowBundlePath };
-  if ('workflowBundleCode' in code) return { code: code.workflowBundleCode };
-  let bundle = bundles.get(code.workflowsPath);
+export async function workflowBundleOption(code: WorkflowCode = projectWorkflows()): Promise<{ code: string }> {
+  const key = 'workflowBundlePath' in code ? `file:${code.workflowBundlePath}` : 'workflowBundleCode' in code ? null : `src:${code.workflowsPath}`;
+  if (key === null) return { code: withEmptySourceMap((code as { workflowBundleCode: string }).workflowBundleCode) };
+  let bundle = bundles.get(key);
   if (!bundle) {
-    bundle = bundleWorkflowCode({ workflowsPath: code.workflowsPath, logger: new DefaultLogger('WARN') }).then((b) => b.code);
-    bundles.set(code.workflowsPath, bundle);
-    bundle.catch(() => bundles.delete(code.workflowsPath));
+    bundle =
+      'workflowBundlePath' in code
+        ? fs.promises.readFile(code.workflowBundlePath, 'utf8').then(withEmptySourceMap)
+        : bundleWorkflowCode({ workflowsPath: (code as { workflowsPath: string }).workflowsPath, logger: new DefaultLogger('WARN') }).then((b) => withEmptySourceMap(b.code));
+    bundles.set(key, bundle);
+    bundle.catch(() => bundles.delete(key));
   }
   return { code: await bundle };
 }
