@@ -18,7 +18,7 @@ const SECOND = 1000;
 /** Quarter deadlines this many seconds after the scenario starts. */
 // Generous gaps: the suite runs files in parallel on two cores, and the crash run restarts a worker
 // process mid-year; the scenario must finish each quarter's work well before its deadline.
-export const QUARTER_OFFSETS_S = [40, 70, 130, 160] as const;
+export const QUARTER_OFFSETS_S = [40, 70, 150, 180] as const;
 
 export function compressedCycle(cycleId: string, t0: number): CycleConfig & { reminderLeadMs: number; calendar: { monthlyReminders: string[] } } {
   const at = (s: number) => new Date(t0 + s * SECOND).toISOString();
@@ -32,11 +32,11 @@ export function compressedCycle(cycleId: string, t0: number): CycleConfig & { re
       reviewDeadline: at(10),
       letterDeadline: at(20),
       quarters: QUARTER_OFFSETS_S.map((s, i) => ({ quarter: (i + 1) as 1 | 2 | 3 | 4, evidenceDeadline: at(s), inspectionWindowEnd: at(s + 15) })),
-      dispatchWindow: { start: at(70), end: at(130) },
-      selfAssessmentDeadline: at(170),
-      acceptanceWindow: { start: at(160), end: at(400) },
+      dispatchWindow: { start: at(70), end: at(150) },
+      selfAssessmentDeadline: at(190),
+      acceptanceWindow: { start: at(180), end: at(400) },
       monthlyReminderDay: 5,
-      monthlyReminders: [at(50), at(140)],
+      monthlyReminders: [at(50), at(160)],
     },
     reviewTimeouts: { remindAfterMs: 600 * SECOND, escalateAfterMs: 1200 * SECOND },
     ledger: { warnBeforeMs: 2 * SECOND, escalateAfterMs: 600 * SECOND },
@@ -235,7 +235,7 @@ export async function runFullYear(options: FullYearOptions): Promise<FullYearRes
         responsibleOrgId: leadSecretary.orgId,
         responsiblePersonId: leadSecretary.userId,
         measures: '增加走访批次，每周通报进度',
-        deadline: new Date(t0 + 500 * SECOND).toISOString(),
+        deadline: new Date(t0 + 600 * SECOND).toISOString(),
       },
     ],
   });

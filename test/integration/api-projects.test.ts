@@ -50,6 +50,16 @@ describe('the project API: lifecycle actions, scoping and refusals', () => {
     }
   }
 
+  /** Waits until the projection holds `version` (the workflow persists asynchronously). */
+  async function persistedVersion(projectId: string, version: number) {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const row = await database.db.selectFrom('projects').select('version').where('id', '=', projectId).executeTakeFirst();
+      if ((row && row.version >= version) || Date.now() > deadline) return row?.version ?? 0;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
   it('a returned proposal can be edited, resubmitted and approved, then signed', async () => {
     const project = await propose();
     expect(project).toMatchObject({ stage: 'draft', stageLabel: '草稿' });
@@ -161,8 +171,8 @@ describe('the project API: lifecycle actions, scoping and refusals', () => {
     const project = await propose();
     await post('u-sec-oc1', `/projects/${project.id}/submit`);
     await post('u-committee', `/projects/${project.id}/review`, { decision: 'approve' });
-    await post('u-sec-oc1', `/projects/${project.id}/letter`, { text: '责任书' });
-    const before = await eventCount(project.id);
+    const signed = await post('u-sec-oc1', `/projects/${project.id}/letter`, { text: '责任书' });
+    const before = await persistedVersion(project.id, signed.json().version);
     const body = { rating: 'on_track', findings: ['按计划推进'], problems: [] };
     const refused = await post('u-inspector-2', `/projects/${project.id}/inspections/1`, body);
     expect(refused.statusCode).toBe(403);
