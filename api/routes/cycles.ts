@@ -111,10 +111,13 @@ const cycleRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/cycles/:id',
-    { schema: { tags: ['cycles'], summary: 'A cycle: launch progress and secretaries leading no key project', params, response: { 200: CycleResponse, ...errors } } },
+    { schema: { tags: ['cycles'], summary: 'A cycle: launch progress and secretaries leading no key project (committee, inspectors, auditors)', params, response: { 200: CycleResponse, ...errors } } },
     async (request) => {
       const user = currentUser(request);
-      if (user.role === 'member') throw new ProblemError(403, 'forbidden', 'Not allowed', '党员无权查看年度周期。', { rule: 'actor.member' });
+      // The dashboard names secretaries across the whole city: the committee's view (DESIGN §7).
+      if (user.role !== 'committee' && user.role !== 'inspector' && user.role !== 'auditor') {
+        throw new ProblemError(403, 'forbidden', 'Committee, inspectors and auditors only', '只有工委、督查员和审计人员可以查看年度周期总览。', { rule: 'actor.not_committee' });
+      }
       return cycleView(request.params.id);
     },
   );

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { wiringCheckWorkflow } from '../../workflows';
+import { currentUser } from '../plugins/auth';
 import { ProblemError } from '../problem';
 
 const WiringCheck = Type.Object({
@@ -30,10 +31,14 @@ const wiringCheckRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['system'],
         summary: 'Run a workflow that writes one row through an activity',
         body: Type.Object({ message: Type.String({ minLength: 1, maxLength: 200 }) }, { additionalProperties: false }),
-        response: { 201: WiringCheck, 400: { $ref: 'Problem#' } },
+        response: { 201: WiringCheck, 400: { $ref: 'Problem#' }, 401: { $ref: 'Problem#' }, 403: { $ref: 'Problem#' } },
       },
     },
     async (request, reply) => {
+      // A system check that starts a workflow and writes a row: committee staff (administrators) only.
+      if (currentUser(request).role !== 'committee') {
+        throw new ProblemError(403, 'forbidden', 'Committee staff only', '只有工委工作人员可以运行连通性检查。', { rule: 'actor.not_committee' });
+      }
       const checkId = randomUUID();
       const workflowId = `wiring-check/${checkId}`;
       const result = await app.deps.temporal.workflow.execute(wiringCheckWorkflow, {

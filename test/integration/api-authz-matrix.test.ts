@@ -658,11 +658,11 @@ describe('authorisation matrix: every caller × every action route × own org / 
     count(launched.statusCode, false);
     if (launched.statusCode !== 202) failures.push(`POST /cycles/:id/launch · committee (allowed): expected 202, got ${launched.statusCode} ${launched.body.slice(0, 200)}`);
 
-    // Read the dashboard: everyone signed in but members (the route's own rule).
+    // Read the dashboard: the committee, inspectors and auditors (it names secretaries city-wide).
     tally.routes.add('GET /cycles/:id');
     for (const caller of CALLERS) {
       const response = await send(authorization(caller), { method: 'GET', url: `/cycles/${cycle.cycleId}` });
-      const mayRead = caller.userId !== null && caller.userId !== 'u-member-b1';
+      const mayRead = caller.userId === 'u-committee' || caller.userId === 'u-inspector' || caller.userId === 'u-auditor';
       count(response.statusCode, !mayRead);
       if (mayRead && response.statusCode !== 200) failures.push(`GET /cycles/:id · ${caller.key} (allowed): expected 200, got ${response.statusCode}`);
       if (!mayRead && !isRefusal(caller, response.statusCode)) failures.push(`GET /cycles/:id · ${caller.key}: expected a refusal, got ${response.statusCode}`);

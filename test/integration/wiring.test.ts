@@ -18,7 +18,9 @@ describe('wiring: api → Temporal → worker → PostgreSQL', () => {
     app = await buildApp({ db: database.db, temporal: temporal.client, namespace: temporal.namespace, taskQueue: temporal.taskQueue, logger: testLogger });
     const cast = await seedCast(database.db, compressedCycle('cy-wiring', Date.now()));
     auth = { authorization: `Bearer ${cast.tokens['u-committee']}` };
+    secretaryAuth = { authorization: `Bearer ${cast.tokens['u-sec-oc1']}` };
   });
+  let secretaryAuth: Record<string, string>;
   let auth: Record<string, string>;
 
   afterAll(async () => {
@@ -70,6 +72,14 @@ describe('wiring: api → Temporal → worker → PostgreSQL', () => {
     const forged = await app.inject({ method: 'POST', url: '/wiring-checks', headers: { authorization: `Bearer ppe_${'x'.repeat(43)}` }, payload: { message: 'x' } });
     expect(forged.statusCode).toBe(401);
     expect(forged.json().type).toBe('urn:party-projects:problem:unauthorized');
+  });
+
+  it('only committee staff may run a wiring check (403 for a secretary, nothing written)', async () => {
+    const before = await database.db.selectFrom('wiring_checks').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+    const response = await app.inject({ method: 'POST', url: '/wiring-checks', headers: secretaryAuth, payload: { message: 'x' } });
+    expect(response.statusCode).toBe(403);
+    const after = await database.db.selectFrom('wiring_checks').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+    expect(after.n).toBe(before.n);
   });
 
   it('an unknown wiring check is a 404 problem', async () => {
