@@ -9,6 +9,7 @@ import { connectTemporal, createTestDatabase, startTestWorker, type RunningTestW
 import { spawnWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
 import { getProjectQuery, type ProjectView } from '../../workflows/messages';
 import { projectionMismatches } from '../../db/projection-check';
+import { projectStateAt } from '../../audit';
 
 /** With RECORD_HISTORIES=1 the run's histories are written under test/histories/ for the replay gate. */
 async function recordHistory(client: Client, workflowId: string, runId: string | undefined, name: string): Promise<number> {
@@ -181,6 +182,15 @@ describe('a project with three sub-projects through a whole (compressed) year', 
     expect(ledger).toMatchObject([{ id: 'L-1', status: 'closed', reports: 2, send_backs: 1 }]);
     const missing = await database.db.selectFrom('inspections').select('quarter').where('project_id', '=', 'p-engine').where('missing_evidence', '=', true).execute();
     expect(missing).toEqual([{ quarter: 3 }]);
+  });
+
+  it('the audit reconstructs, from the event log, exactly the state the workflow reported at each captured step', async () => {
+    expect(Object.keys(snapshots).length).toBeGreaterThanOrEqual(8);
+    for (const [label, view] of Object.entries(snapshots)) {
+      const replayed = await projectStateAt({ db: database.db, temporal: temporal.client }, 'p-engine', view.seq);
+      expect(replayed.seq, label).toBe(view.seq);
+      expect(replayed.state, label).toEqual(view.state);
+    }
   });
 
   it('answers queries on the finished workflow', async () => {
