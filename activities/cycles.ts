@@ -9,7 +9,7 @@ import type { Db } from '../db';
 import { getCycleConfig } from '../db/cycles';
 import type { CreateEvent } from '../workflows/lifecycle';
 import { projectWorkflow } from '../workflows/project';
-import { cycleIdKey, orgIdKey, projectStageKey, projectTypeKey } from '../workflows/search-attributes';
+import { projectSearchAttributes } from '../workflows/search-attributes';
 
 export interface CycleActivityDeps {
   db: Db;
@@ -18,7 +18,7 @@ export interface CycleActivityDeps {
 }
 
 /** Runs `fn` over `items` with at most `limit` in flight. */
-async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+export async function pool<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
     while (next < items.length) {
@@ -63,12 +63,7 @@ export function createCycleActivities({ db, temporal, taskQueue }: CycleActivity
             workflowId: row.workflow_id,
             taskQueue,
             args: [{ cycle, create }],
-            typedSearchAttributes: [
-              { key: cycleIdKey, value: cycle.cycleId },
-              { key: orgIdKey, value: create.orgId },
-              { key: projectStageKey, value: 'draft' },
-              { key: projectTypeKey, value: create.proposal.type },
-            ],
+            typedSearchAttributes: projectSearchAttributes(cycle.cycleId, create.orgId, 'draft', create.proposal.type),
           });
           started += 1;
         } catch (error) {

@@ -41,3 +41,11 @@ export class ProblemError extends Error {
     return { type: problemType(this.slug), title: this.title, status: this.status, detail: this.detail, instance, ...this.extra };
   }
 }
+
+/** A reference to the shared Problem schema, for response maps. */
+export const problemRef = { $ref: 'Problem#' } as const;
+
+/** `{ [status]: Problem }` for the given error statuses, so every route declares its 4xx/5xx bodies the same way. */
+export function problemResponses<C extends number>(...codes: C[]): Record<C, typeof problemRef> {
+  return Object.fromEntries(codes.map((c) => [c, problemRef])) as Record<C, typeof problemRef>;
+}

@@ -27,8 +27,9 @@ export function notFound(id: string): ProblemError {
 
 /** Finds a project by id in the projection, or in the cycle launch registry. */
 export async function findProject(app: FastifyInstance, id: string): Promise<ProjectRef | undefined> {
-  const row = await app.deps.db.selectFrom('projects').select(['id', 'cycle_id', 'org_id', 'workflow_id', 'state']).where('id', '=', id).executeTakeFirst();
-  if (row) return { id, cycleId: row.cycle_id, orgId: row.org_id, workflowId: row.workflow_id, state: row.state as ProjectState };
+  // The stored state is large and the workflow is asked for the live one: read it only as a fallback.
+  const row = await app.deps.db.selectFrom('projects').select(['id', 'cycle_id', 'org_id', 'workflow_id']).where('id', '=', id).executeTakeFirst();
+  if (row) return { id, cycleId: row.cycle_id, orgId: row.org_id, workflowId: row.workflow_id, state: null };
   const planned = await app.deps.db
     .selectFrom('cycle_projects')
     .select(['cycle_id', 'workflow_id', 'create_event'])
@@ -73,8 +74,12 @@ export async function readProject(app: FastifyInstance, user: AuthenticatedUser,
   try {
     view = await app.deps.temporal.workflow.getHandle(ref.workflowId).query(getProjectQuery);
   } catch (error) {
-    if (!(error instanceof WorkflowNotFoundError) || !ref.state) throw error;
-    view = { state: ref.state, seq: ref.state.version };
+    if (!(error instanceof WorkflowNotFoundError)) throw error;
+    // The workflow is gone (past retention): the projection is the last word.
+    const stored = await app.deps.db.selectFrom('projects').select('state').where('id', '=', id).executeTakeFirst();
+    if (!stored) throw error;
+    const state = stored.state as ProjectState;
+    view = { state, seq: state.version };
   }
   if (!(await canRead(app, user, ref, view.state))) throw notFound(id);
   return { ref, view };
@@ -94,14 +99,17 @@ export async function act<T extends PersonEventType>(
   projectId: string,
   type: T,
   fields: Omit<Command<T>, 'type' | 'actor'>,
+  /** A route's own precondition on the project just read (org tree, cited files), run before the Update. */
+  check?: (ref: ProjectRef, view: ProjectView) => Promise<void>,
 ): Promise<ProjectView> {
-  const { ref } = await readProject(app, user, projectId);
+  const { ref, view } = await readProject(app, user, projectId);
   if (user.role === 'auditor') {
     throw new ProblemError(403, 'forbidden', 'Auditors change nothing', '审计人员只能查看，不能修改任何内容。', { rule: 'actor.auditor_read_only' });
   }
   if (user.role === 'inspector' && INSPECTOR_ACTIONS.has(type) && !(await inspectorCovers(app.deps.db, user.id, ref.orgId))) {
     throw new ProblemError(403, 'forbidden', 'Not assigned to this org', '您未被分派督查该单位的项目。', { rule: 'actor.inspector_not_assigned' });
   }
+  await check?.(ref, view);
   const command = { ...fields, type, actor: actorOf(user) } as Command<T>;
   try {
     return (await app.deps.temporal.workflow

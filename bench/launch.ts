@@ -11,6 +11,7 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection } from '@temporalio/worker';
 import { verifyCycle } from '../audit';
+import { pool } from '../activities/cycles';
 import { createFileContentStore } from '../db/content-store';
 import { loadConfig } from '../config';
 import { createDb, migrateToLatest } from '../db';
@@ -29,14 +30,6 @@ const PROJECTS = Number(process.env.BENCH_PROJECTS ?? 2800);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const SEED = Number(process.env.BENCH_SEED ?? 1);
 
-async function pool(count: number, limit: number, fn: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: limit }, async () => {
-      while (next < count) await fn(next++);
-    }),
-  );
-}
 
 async function waitForProjections(db: ReturnType<typeof createDb>, count: number): Promise<void> {
   for (let i = 0; i < 600; i++) {
@@ -73,7 +66,7 @@ async function main(): Promise<void> {
 
     // Baseline: raw start rate of an empty workflow on this server, same concurrency.
     let t = performance.now();
-    await pool(PROJECTS, CONCURRENCY, async (i) => {
+    await pool(Array.from({ length: PROJECTS }, (_, i) => i), CONCURRENCY, async (i) => {
       await client.workflow.start(emptyWorkflow, { workflowId: `baseline-${i}`, taskQueue });
     });
     const baselineSeconds = (performance.now() - t) / 1000;

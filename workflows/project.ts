@@ -20,7 +20,6 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { SearchAttributePair } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { NotificationInput, RecordedEvent } from '../activities/projects';
 import {
@@ -52,7 +51,7 @@ import {
 } from './messages';
 import { notificationsForEvent } from './notifications';
 import { pendingSchedule } from './schedule';
-import { cycleIdKey, orgIdKey, parentProjectIdKey, projectStageKey, projectTypeKey } from './search-attributes';
+import { projectSearchAttributes } from './search-attributes';
 
 const { persistProject, writeNotifications } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
@@ -323,13 +322,3 @@ function closingNotice(state: ProjectState, seq: number): NotificationInput {
   };
 }
 
-function projectSearchAttributes(cycleId: string, orgId: string, stage: string, type: string, parentId: string | null): SearchAttributePair[] {
-  const pairs: SearchAttributePair[] = [
-    { key: cycleIdKey, value: cycleId },
-    { key: orgIdKey, value: orgId },
-    { key: projectStageKey, value: stage },
-    { key: projectTypeKey, value: type },
-  ];
-  if (parentId) pairs.push({ key: parentProjectIdKey, value: parentId });
-  return pairs;
-}

@@ -20,7 +20,7 @@ import {
 } from '../../audit';
 import { getCycleConfig } from '../../db/cycles';
 import { currentUser } from '../plugins/auth';
-import { ProblemError } from '../problem';
+import { ProblemError, problemRef, problemResponses } from '../problem';
 import * as S from '../schemas';
 
 export interface AuditRoutesOptions {
@@ -28,8 +28,8 @@ export interface AuditRoutesOptions {
   workflowBundlePath?: string;
 }
 
-const problem = { $ref: 'Problem#' };
-const errors = { 400: problem, 401: problem, 403: problem, 404: problem, 409: problem, 429: problem, 503: problem };
+const problem = problemRef;
+const errors = problemResponses(400, 401, 403, 404, 409, 429, 503);
 
 const Location = Type.Object(
   {

@@ -6,11 +6,11 @@ import { getCycleConfig, launchProgress, openCycle, secretariesWithoutKeyProject
 import { validate, validateCycleConfig, type CycleConfig } from '../../workflows/lifecycle';
 import { launchCycleWorkflow, launchWorkflowId } from '../../workflows/launch-cycle';
 import { currentUser } from '../plugins/auth';
-import { ProblemError } from '../problem';
+import { ProblemError, problemRef, problemResponses } from '../problem';
 import { refusalProblem } from '../projects-service';
 
-const problem = { $ref: 'Problem#' };
-const errors = { 400: problem, 401: problem, 403: problem, 404: problem, 409: problem, 422: problem, 429: problem };
+const problem = problemRef;
+const errors = problemResponses(400, 401, 403, 404, 409, 422, 429);
 
 const Progress = Type.Object({
   cycleId: Type.String(),

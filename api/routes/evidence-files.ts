@@ -11,12 +11,12 @@ import { ContentIntegrityError } from '../../db/content-store';
 import type { ProjectState } from '../../workflows/lifecycle';
 import { sniffFileType } from '../file-types';
 import { currentUser } from '../plugins/auth';
-import { ProblemError } from '../problem';
+import { ProblemError, problemRef } from '../problem';
 import { canRead } from '../projects-service';
 
 export const UPLOAD_LIMITS = { fileSize: 10 * 1024 * 1024, files: 5, fields: 10, parts: 20 };
 
-const problem = { $ref: 'Problem#' };
+const problem = problemRef;
 const StoredFile = Type.Object({ sha256: Type.String(), size: Type.Integer(), name: Type.String(), contentType: Type.String() });
 
 const evidenceFileRoutes: FastifyPluginAsyncTypebox = async (app) => {

@@ -9,14 +9,14 @@ import { STAGE_LABELS, validate, type CreateEvent, type ProjectState } from '../
 import type { PersonEventType, ProjectView } from '../../workflows/messages';
 import { projectWorkflowId } from '../../workflows/messages';
 import { projectWorkflow } from '../../workflows/project';
-import { cycleIdKey, orgIdKey, projectStageKey, projectTypeKey } from '../../workflows/search-attributes';
+import { projectSearchAttributes } from '../../workflows/search-attributes';
 import { currentUser } from '../plugins/auth';
-import { ProblemError } from '../problem';
+import { ProblemError, problemRef, problemResponses } from '../problem';
 import { act, actorOf, readProject, refusalProblem } from '../projects-service';
 import * as S from '../schemas';
 
-const problem = { $ref: 'Problem#' };
-const errors = { 400: problem, 401: problem, 403: problem, 404: problem, 409: problem, 422: problem, 429: problem, 503: problem };
+const problem = problemRef;
+const errors = problemResponses(400, 401, 403, 404, 409, 422, 429, 503);
 
 export function projectResponse(view: ProjectView) {
   const s: ProjectState = view.state;
@@ -137,12 +137,7 @@ const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
         workflowId,
         taskQueue: app.deps.taskQueue,
         args: [{ cycle, create }],
-        typedSearchAttributes: [
-          { key: cycleIdKey, value: cycleId },
-          { key: orgIdKey, value: user.orgId },
-          { key: projectStageKey, value: 'draft' },
-          { key: projectTypeKey, value: proposal.type },
-        ],
+        typedSearchAttributes: projectSearchAttributes(cycleId, user.orgId, 'draft', proposal.type),
       });
       void handle;
       const { view } = await readProject(app, user, projectId);
@@ -231,7 +226,12 @@ const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
       async (request) => projectResponse(await handler(currentUser(request), request.params, request.body)),
     );
   }
-  const send = <T extends PersonEventType>(type: T) => (user: ReturnType<typeof currentUser>, id: string, fields: object) => act(app, user, id, type, fields as never);
+  const send =
+    <T extends PersonEventType>(type: T) =>
+    (user: ReturnType<typeof currentUser>, id: string, fields: object, check?: Parameters<typeof act>[5]) =>
+      act(app, user, id, type, fields as never, check);
+  /** Evidence and reports may cite only the caller's uploads or files the project already cites. */
+  const citing = (u: ReturnType<typeof currentUser>, files: { sha256: string }[] | undefined) => (_ref: unknown, view: ProjectView) => checkCitedFiles(app, u.id, view.state, files);
 
   action('/projects/:id/draft', 'Edit the draft proposal (修改草稿)', S.EditDraftBody, (u, p, b) => send('editDraft')(u, p.id, { changes: b }));
   action('/projects/:id/submit', 'Submit for review (提交审核)', Type.Object({}, { additionalProperties: false }), (u, p) => send('submit')(u, p.id, {}));
@@ -252,11 +252,14 @@ const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
   action('/projects/:id/review/opinion', "The delegate's opinion (委派意见)", S.OpinionBody, (u, p, b) => send('delegateOpinion')(u, p.id, b));
   action('/projects/:id/review/remind', 'Remind the reviewer (催办)', S.RemindBody, (u, p, b) => send('remindReview')(u, p.id, { note: b.note ?? null }));
   action('/projects/:id/letter', 'Sign the responsibility letter (签订责任书)', S.LetterBody, (u, p, b) => send('signLetter')(u, p.id, b));
-  action('/projects/:id/decompose', 'Split into sub-projects (1+N分解)', S.DecomposeBody, async (u, p, b) => {
-    const { ref } = await readProject(app, u, p.id);
-    await checkChildAssignments(app, ref.orgId, b.children);
-    return send('decompose')(u, p.id, { children: b.children.map((c: { orgId: string; secretaryId: string; title: string }) => ({ id: shortId(`${p.id}-S`), ...c })) });
-  });
+  action('/projects/:id/decompose', 'Split into sub-projects (1+N分解)', S.DecomposeBody, (u, p, b) =>
+    send('decompose')(
+      u,
+      p.id,
+      { children: b.children.map((c: { orgId: string; secretaryId: string; title: string }) => ({ id: shortId(`${p.id}-S`), ...c })) },
+      (ref) => checkChildAssignments(app, ref.orgId, b.children),
+    ),
+  );
   action('/projects/:id/member-items', 'Add a member item (承诺践诺/个人突破/先锋岗)', S.MemberItemBody, (u, p, b) => send('addMemberItem')(u, p.id, { item: { id: shortId('MI'), ...b } }));
   action(
     '/projects/:id/member-items/:itemId/actual',
@@ -265,18 +268,19 @@ const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
     (u, p, b) => send('updateMemberItemActual')(u, p.id, { itemId: p.itemId, actual: b.actual }),
     Type.Object({ id: Type.String({ maxLength: 80 }), itemId: Type.String({ maxLength: 80 }) }, { additionalProperties: false }),
   );
-  action('/projects/:id/evidence', 'Submit milestone or quarterly evidence (佐证材料)', S.EvidenceBody, async (u, p, b) => {
-    await checkCitedFiles(app, u.id, (await readProject(app, u, p.id)).view.state, b.files);
-    return send('submitEvidence')(u, p.id, { evidenceId: shortId('EV'), quarter: b.quarter ?? null, milestoneId: b.milestoneId ?? null, text: b.text, files: b.files, indicatorActuals: b.indicatorActuals });
-  });
+  action('/projects/:id/evidence', 'Submit milestone or quarterly evidence (佐证材料)', S.EvidenceBody, (u, p, b) =>
+    send('submitEvidence')(
+      u,
+      p.id,
+      { evidenceId: shortId('EV'), quarter: b.quarter ?? null, milestoneId: b.milestoneId ?? null, text: b.text, files: b.files, indicatorActuals: b.indicatorActuals },
+      citing(u, b.files),
+    ),
+  );
   action(
     '/projects/:id/evidence/:evidenceId/correction',
     'Correct evidence: a new version supersedes the old one',
     S.CorrectionBody,
-    async (u, p, b) => {
-      await checkCitedFiles(app, u.id, (await readProject(app, u, p.id)).view.state, b.files);
-      return send('correctEvidence')(u, p.id, { evidenceId: shortId('EV'), supersedes: p.evidenceId, ...b });
-    },
+    (u, p, b) => send('correctEvidence')(u, p.id, { evidenceId: shortId('EV'), supersedes: p.evidenceId, ...b }, citing(u, b.files)),
     Type.Object({ id: Type.String({ maxLength: 80 }), evidenceId: Type.String({ maxLength: 80 }) }, { additionalProperties: false }),
   );
   action(
@@ -293,23 +297,18 @@ const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
     Type.Object({ id: Type.String({ maxLength: 80 }), quarter: Type.Integer({ minimum: 1, maximum: 4 }) }, { additionalProperties: false }),
   );
   const entryParams = Type.Object({ id: Type.String({ maxLength: 80 }), entryId: Type.String({ maxLength: 80 }) }, { additionalProperties: false });
-  action('/projects/:id/rectifications/:entryId/report', 'Report a ledger entry rectified (整改报告)', S.RectificationReportBody, async (u, p, b) => {
-    await checkCitedFiles(app, u.id, (await readProject(app, u, p.id)).view.state, b.files);
-    return send('reportRectification')(u, p.id, { entryId: p.entryId, ...b });
-  }, entryParams);
+  action('/projects/:id/rectifications/:entryId/report', 'Report a ledger entry rectified (整改报告)', S.RectificationReportBody, (u, p, b) => send('reportRectification')(u, p.id, { entryId: p.entryId, ...b }, citing(u, b.files)), entryParams);
   action('/projects/:id/rectifications/:entryId/verify', 'Verify a rectification against the ledger (照账验收)', Type.Object({}, { additionalProperties: false }), (u, p) => send('verifyRectification')(u, p.id, { entryId: p.entryId }), entryParams);
   action('/projects/:id/rectifications/:entryId/send-back', 'Send a rectification back', S.SendBackBody, (u, p, b) => send('sendBackRectification')(u, p.id, { entryId: p.entryId, reason: b.reason }), entryParams);
-  action('/projects/:id/dispatch', 'Mid-year dispatch decision (年中调度)', S.DispatchBody, async (u, p, b) => {
-    const { ref } = await readProject(app, u, p.id);
+  action('/projects/:id/dispatch', 'Mid-year dispatch decision (年中调度)', S.DispatchBody, (u, p, b) => {
     const assigned = b.changes.flatMap((c: { kind: string; child?: { orgId: string; secretaryId: string }; orgId?: string; secretaryId?: string }) =>
       c.kind === 'addChild' && c.child ? [c.child] : c.kind === 'reassignChild' ? [{ orgId: c.orgId as string, secretaryId: c.secretaryId as string }] : [],
     );
-    await checkChildAssignments(app, ref.orgId, assigned);
     return send('dispatch')(u, p.id, {
       decision: b.decision,
       reason: b.reason ?? null,
       changes: b.changes.map((c: { kind: string; child?: object }) => (c.kind === 'addChild' ? { ...c, child: { id: shortId(`${p.id}-S`), ...c.child } } : c)),
-    });
+    }, (ref) => checkChildAssignments(app, ref.orgId, assigned));
   });
   action('/projects/:id/self-assessment', 'Self-assessment (自评)', S.SelfAssessmentBody, (u, p, b) => send('selfAssess')(u, p.id, b));
   action('/projects/:id/acceptance', 'Year-end acceptance (年底验收)', S.AcceptanceBody, (u, p, b) => send('accept')(u, p.id, b));

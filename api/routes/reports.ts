@@ -19,10 +19,10 @@ import {
   type OrgDirectoryEntry,
 } from '../../reports';
 import { currentUser } from '../plugins/auth';
-import { ProblemError } from '../problem';
+import { ProblemError, problemRef, problemResponses } from '../problem';
 
-const problem = { $ref: 'Problem#' };
-const errors = { 400: problem, 401: problem, 403: problem, 404: problem, 429: problem };
+const problem = problemRef;
+const errors = problemResponses(400, 401, 403, 404, 429);
 const params = Type.Object({ id: Type.String({ maxLength: 80 }) }, { additionalProperties: false });
 const Format = Type.Union([Type.Literal('json'), Type.Literal('html'), Type.Literal('md')], { default: 'json' });
 const AsOf = Type.Optional(Type.String({ format: 'date-time', description: 'time that decides what is overdue; default now' }));
