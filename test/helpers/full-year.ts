@@ -7,6 +7,7 @@ import type { CycleConfig, PersonActor, ProposalInput, ProjectState } from '../.
 import * as m from '../../workflows/messages';
 import type { ProjectView } from '../../workflows/messages';
 import { projectWorkflow } from '../../workflows/project';
+import { waitUntil } from './wait';
 
 export const committee: PersonActor = { userId: 'u-committee', role: 'committee', orgId: 'org-committee' };
 export const inspector: PersonActor = { userId: 'u-inspector', role: 'inspector', orgId: 'org-committee' };
@@ -98,19 +99,6 @@ export interface FullYearOptions {
   onStep?: (label: string, view: ProjectView) => void;
 }
 
-async function waitUntil<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch {
-      // not there yet
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 async function sleepUntil(t: number): Promise<void> {
   const ms = t - Date.now();

@@ -5,6 +5,7 @@ import { launchProgressQuery, launchWorkflowId } from '../../workflows/launch-cy
 import type { CreateEvent } from '../../workflows/lifecycle';
 import { seedCast, type ApiCast } from '../helpers/api';
 import { compressedCycle, proposal } from '../helpers/full-year';
+import { waitUntil } from '../helpers/wait';
 import { connectTemporal, createTestDatabase, startTestWorker, testLogger, type RunningTestWorker, type TestDatabase, type TestTemporal } from '../helpers/infra';
 
 const SECRETARIES = [
@@ -62,15 +63,7 @@ describe('opening and launching a cycle', () => {
     });
   }
 
-  async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await probe();
-      if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
+
 
   it('opens a cycle and reports the secretaries who lead no key project', async () => {
     const users = Object.values(cast.users).map((u) => ({ id: u.id, name: u.id, role: u.role, orgId: u.orgId }));
@@ -102,7 +95,7 @@ describe('opening and launching a cycle', () => {
     const concurrent = await app.inject({ method: 'POST', url: `/cycles/${cycle.cycleId}/launch`, headers: committee(), payload: {} });
     expect(concurrent.json().alreadyRunning).toBe(true);
     // Progress is visible while it runs.
-    await waitFor('some projects started', async () => {
+    await waitUntil('some projects started', async () => {
       const progress = await launcher.query(launchProgressQuery);
       return progress.started >= 6 ? progress : undefined;
     });
@@ -118,7 +111,7 @@ describe('opening and launching a cycle', () => {
     expect(done.launch).toMatchObject({ total: TOTAL, started: TOTAL, pending: 0, status: 'launched' });
 
     // Exactly one workflow per project.
-    const count = await waitFor('visibility to catch up', async () => {
+    const count = await waitUntil('visibility to catch up', async () => {
       const { count } = await temporal.client.workflow.count(`CycleId = '${cycle.cycleId}' AND WorkflowType = 'projectWorkflow'`);
       return count >= TOTAL ? count : undefined;
     });
