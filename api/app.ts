@@ -7,7 +7,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { Client } from '@temporalio/client';
+import type { Client, Connection } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { pingDb, type Db } from '../db';
 import { createFileContentStore, type ContentStore } from '../db/content-store';
@@ -34,8 +34,17 @@ export interface AppDeps {
   store: ContentStore;
   /** How often the database is probed for back-pressure (ms). */
   healthCheckIntervalMs?: number;
-  /** Requests per minute per token (or per address without one). */
+  /** Requests per minute per authenticated user, and per client address on routes without authentication (/health, /docs); default 600. */
   rateLimitPerMinute?: number;
+  /**
+   * Failed authentications (missing, malformed, unknown, expired tokens) per client address per
+   * minute before 429; default a twentieth of rateLimitPerMinute, at least 10 (30 for 600).
+   */
+  authFailuresPerMinute?: number;
+  /** Deadline of each Temporal call made while serving a request (default 5000 ms). */
+  temporalCallTimeoutMs?: number;
+  /** How long an in-progress Idempotency-Key is held before a retry may take it over (default 60 s). */
+  idempotencyLeaseMs?: number;
   temporal: Client;
   namespace: string;
   taskQueue: string;
@@ -117,10 +126,16 @@ export async function buildApp(options: Omit<AppDeps, 'store'> & { store?: Conte
       return problem as unknown as void;
     },
   });
+  // Budgets are per authenticated user, and per client address for everything else. The key is
+  // never a request header: keyed by the Authorization header, anyone could mint a fresh budget
+  // per request (random tokens, or any header at all on /health). The limiter's hook is a
+  // route-level onRequest hook, and Fastify runs route-level hooks after the shared ones, so it
+  // runs after authentication (plugins/auth.ts) and sees request.user. Requests that fail
+  // authentication never reach it: auth.ts limits those per address itself, before its database lookup.
   await app.register(rateLimit, {
     max: deps.rateLimitPerMinute ?? 600,
     timeWindow: '1 minute',
-    keyGenerator: (request) => request.headers.authorization ?? request.ip,
+    keyGenerator: (request) => (request.user ? `user:${request.user.id}` : `ip:${request.ip}`),
     errorResponseBuilder: (_request, context) => ({
       statusCode: 429,
       type: problemType('rate-limited'),
@@ -130,7 +145,36 @@ export async function buildApp(options: Omit<AppDeps, 'store'> & { store?: Conte
     }),
   });
   await app.register(auth);
-  await app.register(idempotency);
+  await app.register(idempotency, { leaseMs: deps.idempotencyLeaseMs });
+  // Temporal calls made while serving a request get a short deadline each. Without one, a dead
+  // Temporal frontend makes the client's gRPC retry interceptor back off for ~20 s per call and
+  // the request ends in a 500; with it, the call fails with DEADLINE_EXCEEDED, which the error
+  // handler (plugins/errors.ts) answers with 503 + Retry-After. The Connection reads its call
+  // context from an AsyncLocalStorage (Connection.withDeadline uses the same store); the deadline
+  // is a getter so that each call, not the whole request, gets the budget: a long request (a
+  // cycle-wide audit, an Update long-poll loop) is not cut short, a call nobody answers is.
+  // This is the last shared preHandler hook and calls `done` synchronously inside the context,
+  // so the route's handler (invoked from `done`) and everything it awaits run inside it.
+  const temporalCallTimeoutMs = deps.temporalCallTimeoutMs ?? 5000;
+  app.addHook('preHandler', (_request, _reply, done) => {
+    const connection = deps.temporal.connection;
+    const storage = (connection as Partial<Pick<Connection, 'callContextStorage'>>).callContextStorage;
+    if (!storage) {
+      // Another ConnectionLike (a NativeConnection): one deadline for the request, through the public API.
+      void connection.withDeadline(Date.now() + temporalCallTimeoutMs, async () => done());
+      return;
+    }
+    const outer = storage.getStore();
+    storage.run(
+      {
+        ...outer,
+        get deadline() {
+          return Date.now() + temporalCallTimeoutMs;
+        },
+      },
+      done,
+    );
+  });
   await app.register(healthRoutes);
   await app.register(wiringCheckRoutes);
   await app.register(projectRoutes);

@@ -21,20 +21,76 @@ export function unauthorized(detail: string): ProblemError {
   return new ProblemError(401, 'unauthorized', 'Authentication required', detail);
 }
 
+const FAILURE_WINDOW_MS = 60_000;
+/** Addresses tracked at most; past that, expired windows are swept (and, failing that, the oldest dropped). */
+const MAX_TRACKED_ADDRESSES = 50_000;
+
+/**
+ * Failed authentications per client address, in fixed one-minute windows. The general rate limit
+ * (app.ts) runs after authentication and is keyed by user, so a request that fails authentication
+ * never reaches it: without this, every guessed token would cost a database lookup, unlimited.
+ * In memory, per process, like the rate limiter's own store.
+ */
+class FailureCounter {
+  private readonly windows = new Map<string, { count: number; resetAt: number }>();
+
+  constructor(private readonly limit: number) {}
+
+  /** Seconds until the address may try again, or 0 when it is under the limit. */
+  blockedFor(address: string, now = Date.now()): number {
+    const w = this.windows.get(address);
+    if (!w || w.resetAt <= now || w.count < this.limit) return 0;
+    return Math.max(1, Math.ceil((w.resetAt - now) / 1000));
+  }
+
+  record(address: string, now = Date.now()): void {
+    const w = this.windows.get(address);
+    if (w && w.resetAt > now) {
+      w.count++;
+      return;
+    }
+    if (this.windows.size >= MAX_TRACKED_ADDRESSES) this.sweep(now);
+    this.windows.set(address, { count: 1, resetAt: now + FAILURE_WINDOW_MS });
+  }
+
+  private sweep(now: number): void {
+    for (const [address, w] of this.windows) if (w.resetAt <= now) this.windows.delete(address);
+    // Still full (a flood from many addresses): forget the oldest entries rather than grow without bound.
+    for (const address of this.windows.keys()) {
+      if (this.windows.size < MAX_TRACKED_ADDRESSES) break;
+      this.windows.delete(address);
+    }
+  }
+}
+
 export default fp(async function auth(app: FastifyInstance) {
   app.decorateRequest('user', null);
+  const limit = app.deps.authFailuresPerMinute ?? Math.max(10, Math.ceil((app.deps.rateLimitPerMinute ?? 600) / 20));
+  const failures = new FailureCounter(limit);
+
   app.addHook('onRequest', async (request, reply) => {
     const config = request.routeOptions.config as { public?: boolean } | undefined;
     if (config?.public || !request.routeOptions.url) return; // public route, or a 404 handled later
     if (request.url.startsWith('/docs')) return;
+    // Checked before anything else, the database lookup above all: an address that keeps failing
+    // is refused whatever token it sends now, valid or not, until its window ends.
+    const waitS = failures.blockedFor(request.ip);
+    if (waitS > 0) {
+      reply.header('retry-after', String(waitS));
+      throw new ProblemError(429, 'rate-limited', 'Too many failed authentications', `认证失败次数过多：每分钟最多 ${limit} 次，请在 ${waitS} 秒后重试。`);
+    }
+    const refuse = (detail: string) => {
+      failures.record(request.ip);
+      return unauthorized(detail);
+    };
     const header = request.headers.authorization;
     reply.header('www-authenticate', 'Bearer realm="party-projects"');
-    if (!header) throw unauthorized('缺少访问令牌：请在 Authorization 头中提供 Bearer 令牌。');
+    if (!header) throw refuse('缺少访问令牌：请在 Authorization 头中提供 Bearer 令牌。');
     const match = /^Bearer ([^\s]+)$/.exec(header);
-    if (!match) throw unauthorized('访问令牌格式不正确：应为 “Bearer <令牌>”。');
+    if (!match) throw refuse('访问令牌格式不正确：应为 “Bearer <令牌>”。');
     const result = await authenticate(app.deps.db, match[1]);
-    if (result === 'invalid') throw unauthorized('访问令牌无效或已被撤销。');
-    if (result === 'expired') throw unauthorized('访问令牌已过期，请重新获取。');
+    if (result === 'invalid') throw refuse('访问令牌无效或已被撤销。');
+    if (result === 'expired') throw refuse('访问令牌已过期，请重新获取。');
     request.user = result;
   });
 });

@@ -3,6 +3,60 @@ import type { FastifyError, FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { PROBLEM_CONTENT_TYPE, ProblemError, problemType } from '../problem';
 
+/** Seconds a client is asked to wait before retrying while a dependency is down. */
+export const OUTAGE_RETRY_AFTER_S = 5;
+
+type Dependency = 'temporal' | 'postgres';
+
+const DEPENDENCY_ZH: Record<Dependency, string> = { temporal: '工作流引擎', postgres: '数据库' };
+
+// gRPC status codes (from @grpc/grpc-js) that mean "the server could not be reached or did not
+// answer in time", as opposed to an answer (NOT_FOUND, INVALID_ARGUMENT, ALREADY_EXISTS...).
+const GRPC_UNAVAILABLE = 14;
+const GRPC_DEADLINE_EXCEEDED = 4;
+
+// Socket-level failures reaching PostgreSQL (pg surfaces Node's errno codes as they are).
+const PG_SOCKET_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'EAI_AGAIN']);
+// SQLSTATEs of a server that is going away or not taking connections: class 08 (connection
+// exception), 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now, 53300 too_many_connections.
+const PG_OUTAGE_SQLSTATES = new Set(['08000', '08001', '08003', '08004', '08006', '57P01', '57P02', '57P03', '53300']);
+const PG_OUTAGE_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|the database system is (starting up|shutting down|in recovery mode)/i;
+
+/**
+ * Which dependency an error says is down, or null when it is anything else (a refusal, a bug).
+ * Walks the cause chain: the Temporal client wraps gRPC errors in ServiceError /
+ * WorkflowUpdateRPCTimeoutOrCancelledError, and our own code may wrap either.
+ */
+export function outageOf(error: unknown): Dependency | null {
+  const seen = new Set<unknown>();
+  for (let e = error as Record<string, unknown> | undefined; e && typeof e === 'object' && !seen.has(e); e = e.cause as Record<string, unknown> | undefined) {
+    seen.add(e);
+    const name = typeof e.name === 'string' ? e.name : '';
+    const message = typeof e.message === 'string' ? e.message : '';
+    // A gRPC error: numeric code, string details, metadata (what @temporalio/client's isGrpcServiceError checks).
+    if (typeof e.code === 'number' && typeof e.details === 'string' && e.metadata && typeof e.metadata === 'object') {
+      if (e.code === GRPC_UNAVAILABLE || e.code === GRPC_DEADLINE_EXCEEDED) return 'temporal';
+      return null; // the server answered: not an outage
+    }
+    // The Temporal client's own words for "no answer in time" / "could not connect".
+    if (name === 'WorkflowUpdateRPCTimeoutOrCancelledError') return 'temporal';
+    if (name === 'ServiceError' && /Failed to connect/i.test(message)) return 'temporal';
+    if (/Failed to connect before the deadline/i.test(message)) return 'temporal';
+    if (typeof e.code === 'string') {
+      if (PG_SOCKET_CODES.has(e.code) || PG_OUTAGE_SQLSTATES.has(e.code)) return 'postgres';
+    }
+    if (PG_OUTAGE_MESSAGES.test(message)) return 'postgres';
+    // AggregateError (e.g. ECONNREFUSED on both ::1 and 127.0.0.1).
+    if (Array.isArray(e.errors)) {
+      for (const inner of e.errors) {
+        const found = outageOf(inner);
+        if (found) return found;
+      }
+    }
+  }
+  return null;
+}
+
 export default fp(async function errors(app: FastifyInstance) {
   app.setErrorHandler((error: FastifyError | ProblemError, request, reply) => {
     const instance = request.url;
@@ -31,6 +85,24 @@ export default fp(async function errors(app: FastifyInstance) {
           status: 400,
           detail: `请求参数不合法：${error.validationContext ?? 'request'} 中的字段“${field}”${first?.message ? `（${first.message}）` : ''}。`,
           field,
+          instance,
+          requestId: request.id,
+        });
+    }
+    const down = outageOf(error);
+    if (down) {
+      // Fail fast and say so: the client can retry after the outage instead of reading a 500.
+      request.log.warn({ err: error, dependency: down, method: request.method, url: request.url }, 'dependency unavailable');
+      return reply
+        .status(503)
+        .header('retry-after', String(OUTAGE_RETRY_AFTER_S))
+        .type(PROBLEM_CONTENT_TYPE)
+        .send({
+          type: problemType('dependency-unavailable'),
+          title: 'Service temporarily unavailable',
+          status: 503,
+          detail: `${DEPENDENCY_ZH[down]}暂时无法访问，请在 ${OUTAGE_RETRY_AFTER_S} 秒后重试。`,
+          dependency: down,
           instance,
           requestId: request.id,
         });
