@@ -5,6 +5,7 @@
  * client address whatever headers they carry. Real Temporal, real PostgreSQL, real worker.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { Client, Connection } from '@temporalio/client';
@@ -212,17 +213,47 @@ describe('API resilience: stuck idempotency keys, dependency outages, unauthenti
     expect(Date.now() - t0).toBeLessThan(3000);
   });
 
-  it('while PostgreSQL is unreachable a request is answered with 503 problem+json, Retry-After, naming the database', async () => {
-    const deadDb = createDb(`postgres://postgres:postgres@127.0.0.1:${await freePort()}/none`);
+  it('when PostgreSQL goes away under a running API a request is answered with 503 problem+json, Retry-After, naming the database', async () => {
+    // The API reaches PostgreSQL through a TCP relay that the test then shuts: the server is gone
+    // for this API (open connections cut, new ones refused) while the shared server keeps running.
+    const target = new URL(database.url);
+    const sockets = new Set<net.Socket>();
+    const relay = net.createServer((client) => {
+      const upstream = net.connect(Number(target.port), target.hostname);
+      for (const s of [client, upstream]) {
+        sockets.add(s);
+        s.on('error', () => undefined);
+        s.on('close', () => sockets.delete(s));
+      }
+      client.pipe(upstream).pipe(client);
+      client.on('close', () => upstream.destroy());
+      upstream.on('close', () => client.destroy());
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    const relayed = new URL(database.url);
+    relayed.hostname = '127.0.0.1';
+    relayed.port = String((relay.address() as net.AddressInfo).port);
+    const viaRelay = createDb(relayed.toString());
     try {
-      // The back-pressure probe is kept out of the way: this is about the error path itself.
-      const broken = await make({ db: deadDb, healthCheckIntervalMs: 3_600_000 });
-      const response = await broken.inject({ method: 'GET', url: '/projects', headers: as('u-sec-oc1') });
-      const problem = expectProblem(response, 503);
-      expect(response.headers['retry-after']).toBe('5');
-      expect(problem.detail).toMatch(/数据库/);
+      // The back-pressure probe (under-pressure) is kept out of the way: this is about the error path itself.
+      const fragile = await make({ db: viaRelay, healthCheckIntervalMs: 3_600_000 });
+      expect((await fragile.inject({ method: 'GET', url: '/projects', headers: as('u-auditor') })).statusCode).toBe(200);
+
+      await new Promise<void>((resolve) => {
+        relay.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      });
+      for (let i = 0; i < 2; i++) {
+        // First the pooled connection that was cut, then a new one that is refused.
+        const response = await fragile.inject({ method: 'GET', url: '/projects', headers: as('u-auditor') });
+        const problem = expectProblem(response, 503);
+        expect(response.headers['retry-after']).toBe('5');
+        expect(problem.detail).toMatch(/数据库/);
+        expect(problem.type).toBe('urn:party-projects:problem:dependency-unavailable');
+      }
     } finally {
-      await deadDb.destroy();
+      relay.close();
+      await viaRelay.destroy();
     }
   });
 
