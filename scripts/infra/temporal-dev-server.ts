@@ -1,10 +1,12 @@
 /** Starts `temporal server start-dev` as a child process and waits until it answers. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { searchAttributeCliArgs } from '../../workflows/search-attributes';
+import { removeDevServerPidFile, writeDevServerPidFile } from './leftovers';
+import { settlesWithin, spawnManaged, type ExitInfo } from './processes';
 
 export interface DevServerOptions {
   cliPath: string;
@@ -14,13 +16,23 @@ export interface DevServerOptions {
   /** SQLite file; null keeps everything in memory (tests). */
   dbFile: string | null;
   log: Logger;
+  /** Run it in its own process group (npm start stops it itself, in order; see processes.ts). */
+  ownGroup?: boolean;
+  /** Aborting kills a server that is still starting. */
+  signal?: AbortSignal;
 }
 
 export interface RunningDevServer {
   address: string;
   uiUrl: string | null;
   process: ChildProcess;
-  stop(): Promise<void>;
+  pid: number;
+  /** Resolves when the server exits, whoever stopped it. */
+  exited: Promise<ExitInfo>;
+  /** SIGTERM; SIGKILL of its process group if it has not exited after graceMs. */
+  stop(graceMs?: number): Promise<void>;
+  /** SIGKILL, now. */
+  kill(): void;
 }
 
 export async function startTemporalDevServer(options: DevServerOptions): Promise<RunningDevServer> {
@@ -29,12 +41,18 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
   args.push('--log-level', 'warn', ...searchAttributeCliArgs());
   if (uiPort === null) args.push('--headless');
   else args.push('--ui-port', String(uiPort));
-  if (dbFile) {
-    fs.mkdirSync(path.dirname(dbFile), { recursive: true });
+  const dbPath = dbFile ? path.resolve(dbFile) : null;
+  if (dbPath) {
+    fs.mkdirSync(path.dirname(dbPath), { recursive: true });
     // The file-backed store is unusably slow without WAL and relaxed fsync.
-    args.push('--db-filename', dbFile, '--sqlite-pragma', 'journal_mode=WAL', '--sqlite-pragma', 'synchronous=NORMAL');
+    args.push('--db-filename', dbPath, '--sqlite-pragma', 'journal_mode=WAL', '--sqlite-pragma', 'synchronous=NORMAL');
   }
-  const child = spawn(cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const server = spawnManaged(cliPath, args, { stdio: ['ignore', 'pipe', 'pipe'], ownGroup: options.ownGroup });
+  const child = server.child;
+  // Recorded next to the SQLite file, so the next npm start can recognise this server as its own
+  // leftover if this process is killed before it could stop it (scripts/infra/leftovers.ts).
+  if (dbPath && server.pid > 0) writeDevServerPidFile(dbPath, { pid: server.pid, argv: [cliPath, ...args] });
+  void server.exited.then(() => dbPath && removeDevServerPidFile(dbPath, server.pid));
   let output = '';
   const collect = (chunk: Buffer) => {
     output = (output + chunk.toString('utf8')).slice(-8000);
@@ -44,39 +62,42 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
     collect(chunk);
     for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) log.debug({ temporal: line });
   });
-  let exited = false;
-  const exitedPromise = new Promise<void>((resolve) => child.on('exit', () => ((exited = true), resolve())));
 
   const address = `127.0.0.1:${port}`;
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (exited) throw new Error(`temporal dev server exited during start-up:\n${output}`);
+    if (server.hasExited()) {
+      throw new Error(`temporal dev server exited during start-up (is port ${port} or ${uiPort ?? '-'} in use?):\n${output.trim().split('\n').slice(-5).join('\n')}`);
+    }
+    if (options.signal?.aborted) {
+      await server.stop({ signal: 'SIGKILL', graceMs: 0 });
+      throw new Error('temporal dev server start aborted');
+    }
     try {
       const connection = await Connection.connect({ address, connectTimeout: 1000 });
       try {
-        await connection.workflowService.describeNamespace({ namespace });
+        await connection.withDeadline(Date.now() + 2000, () => connection.workflowService.describeNamespace({ namespace }));
       } finally {
         await connection.close();
       }
       break;
     } catch (error) {
       if (Date.now() > deadline) {
-        child.kill('SIGKILL');
+        await server.stop({ signal: 'SIGKILL', graceMs: 0 });
         throw new Error(`temporal dev server did not answer on ${address} within 60 s: ${String(error)}\n${output}`);
       }
-      await new Promise((r) => setTimeout(r, 300));
+      await settlesWithin(server.exited, 300);
     }
   }
   return {
     address,
     uiUrl: uiPort === null ? null : `http://127.0.0.1:${uiPort}`,
     process: child,
-    async stop() {
-      if (exited) return;
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exitedPromise;
-      clearTimeout(timer);
+    pid: server.pid,
+    exited: server.exited,
+    async stop(graceMs = 10_000) {
+      await server.stop({ signal: 'SIGTERM', graceMs });
     },
+    kill: () => server.killGroup(),
   };
 }
