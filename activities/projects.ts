@@ -6,7 +6,7 @@
 import { sql, type Transaction } from 'kysely';
 import type { Database, Db } from '../db';
 import { chainHash } from '../db/hash-chain';
-import type { LifecycleEvent, ProjectState } from '../workflows/lifecycle';
+import { apply, type CycleConfig, type LifecycleEvent, type ProjectState } from '../workflows/lifecycle';
 
 export interface RecordedEvent {
   /** 1-based position in the project's life; the event log's key with the project id. */
@@ -17,8 +17,11 @@ export interface RecordedEvent {
 export interface PersistProjectInput {
   workflowId: string;
   runId: string;
+  projectId: string;
+  /** The cycle's immutable configuration, which the lifecycle core needs to fold the events. */
+  cycle: CycleConfig;
+  /** The events not yet persisted, in order: the payload grows with the events, not with the project. */
   events: RecordedEvent[];
-  state: ProjectState;
 }
 
 export interface NotificationInput {
@@ -34,52 +37,20 @@ export interface NotificationInput {
 
 export function createProjectActivities(db: Db) {
   return {
-    /** Appends the events not yet in the log (chaining their hashes) and upserts the projection. */
+    /**
+     * Appends the events not yet in the log (chaining their hashes), then folds every logged event
+     * the projection has not seen into the stored projection with the lifecycle core — the same
+     * code the workflow runs — and writes only the rows that changed. A failure is recorded in
+     * `persistence_lag` (since when, why) and the activity retries; success clears it.
+     */
     async persistProject(input: PersistProjectInput): Promise<{ appended: number }> {
-      const { state } = input;
-      return db.transaction().execute(async (trx) => {
-        // One writer per project at a time, so the chain is computed against the true last row.
-        await sql`select pg_advisory_xact_lock(hashtext(${state.id}))`.execute(trx);
-        const last = await trx
-          .selectFrom('project_events')
-          .select(['seq', 'hash'])
-          .where('project_id', '=', state.id)
-          .orderBy('seq', 'desc')
-          .limit(1)
-          .executeTakeFirst();
-        let prevHash = last?.hash ?? null;
-        let lastSeq = last?.seq ?? 0;
-        let appended = 0;
-        for (const { seq, event } of [...input.events].sort((a, b) => a.seq - b.seq)) {
-          if (seq <= lastSeq) continue; // already recorded by an earlier attempt
-          if (seq !== lastSeq + 1) throw new Error(`event log gap for ${state.id}: have ${lastSeq}, got ${seq}`);
-          const hash = chainHash(prevHash, state.id, seq, event);
-          await trx
-            .insertInto('project_events')
-            .values({
-              project_id: state.id,
-              seq,
-              type: event.type,
-              actor_id: event.actor.userId,
-              actor_role: event.actor.role,
-              actor_org_id: event.actor.orgId,
-              at: event.at,
-              event: JSON.stringify(event),
-              workflow_id: input.workflowId,
-              run_id: input.runId,
-              prev_hash: prevHash,
-              hash,
-            })
-            .execute();
-          prevHash = hash;
-          lastSeq = seq;
-          appended += 1;
-        }
-        const current = await trx.selectFrom('projects').select('version').where('id', '=', state.id).executeTakeFirst();
-        // Never let an older snapshot (a late retry) overwrite a newer one.
-        if (!current || current.version <= state.version) await writeProjection(trx, input.workflowId, state);
-        return { appended };
-      });
+      try {
+        const result = await persistOnce(db, input);
+        return result;
+      } catch (error) {
+        await recordLag(db, input, error);
+        throw error;
+      }
     },
 
     /** Writes reminders to the outbox; an id already there is left as it is. */
@@ -105,19 +76,195 @@ export function createProjectActivities(db: Db) {
   };
 }
 
-const DETAIL_TABLES = [
-  'project_indicators',
-  'project_milestones',
-  'member_items',
-  'evidence',
-  'inspections',
-  'ledger_entries',
-  'self_assessments',
-  'acceptances',
-] as const;
+async function persistOnce(db: Db, input: PersistProjectInput): Promise<{ appended: number }> {
+  const { projectId, cycle } = input;
+  return db.transaction().execute(async (trx) => {
+    // One writer per project at a time, so the chain is computed against the true last row.
+    await sql`select pg_advisory_xact_lock(hashtext(${projectId}))`.execute(trx);
+    const last = await trx
+      .selectFrom('project_events')
+      .select(['seq', 'hash'])
+      .where('project_id', '=', projectId)
+      .orderBy('seq', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    let prevHash = last?.hash ?? null;
+    let lastSeq = last?.seq ?? 0;
+    let appended = 0;
+    for (const { seq, event } of [...input.events].sort((a, b) => a.seq - b.seq)) {
+      if (seq <= lastSeq) continue; // already recorded by an earlier attempt
+      if (seq !== lastSeq + 1) throw new Error(`event log gap for ${projectId}: have ${lastSeq}, got ${seq}`);
+      const hash = chainHash(prevHash, projectId, seq, event);
+      await trx
+        .insertInto('project_events')
+        .values({
+          project_id: projectId,
+          seq,
+          type: event.type,
+          actor_id: event.actor.userId,
+          actor_role: event.actor.role,
+          actor_org_id: event.actor.orgId,
+          at: event.at,
+          event: JSON.stringify(event),
+          workflow_id: input.workflowId,
+          run_id: input.runId,
+          prev_hash: prevHash,
+          hash,
+        })
+        .execute();
+      prevHash = hash;
+      lastSeq = seq;
+      appended += 1;
+    }
 
-/** Upserts the project row and replaces its detail rows with those of `state` (same input, same rows). */
-async function writeProjection(trx: Transaction<Database>, workflowId: string, state: ProjectState): Promise<void> {
+    // The projection: the stored state plus the logged events after its version, folded by the core.
+    const current = await trx.selectFrom('projects').select(['version', 'state']).where('id', '=', projectId).executeTakeFirst();
+    const before = current ? (current.state as ProjectState) : null;
+    const version = current?.version ?? 0;
+    if (version < lastSeq) {
+      const logged = await trx
+        .selectFrom('project_events')
+        .select(['seq', 'event'])
+        .where('project_id', '=', projectId)
+        .where('seq', '>', version)
+        .orderBy('seq')
+        .execute();
+      let state = before;
+      for (const row of logged) {
+        const result = apply(state, row.event as LifecycleEvent, cycle);
+        if (!result.ok) throw new Error(`event ${row.seq} of ${projectId} refused while projecting: ${result.refusal.rule} ${result.refusal.message}`);
+        state = result.state;
+      }
+      if (state) await writeProjection(trx, input.workflowId, before, state);
+    }
+    await trx.deleteFrom('persistence_lag').where('project_id', '=', projectId).execute();
+    return { appended };
+  });
+}
+
+/** Records (or refreshes) that this project's persistence is failing; best effort when the database itself is down. */
+async function recordLag(db: Db, input: PersistProjectInput, error: unknown): Promise<void> {
+  const message = (error instanceof Error ? error.message : String(error)).replace(/\u0000/g, '\\u0000').slice(0, 2000);
+  const pendingSeq = Math.min(...input.events.map((e) => e.seq));
+  try {
+    await db
+      .insertInto('persistence_lag')
+      .values({ project_id: input.projectId, workflow_id: input.workflowId, pending_seq: Number.isFinite(pendingSeq) ? pendingSeq : 0, last_error: message })
+      .onConflict((oc) =>
+        oc.column('project_id').doUpdateSet({
+          attempts: sql`persistence_lag.attempts + 1`,
+          last_attempt_at: sql`now()`,
+          last_error: message,
+          pending_seq: sql`least(persistence_lag.pending_seq, excluded.pending_seq)`,
+        }),
+      )
+      .execute();
+  } catch {
+    // The database is unreachable: /health reports that outage itself.
+  }
+}
+
+type DetailTable = 'project_indicators' | 'project_milestones' | 'member_items' | 'evidence' | 'inspections' | 'ledger_entries' | 'self_assessments' | 'acceptances';
+
+/** Each detail table's rows for a state, keyed by the row's key within the project. */
+const DETAIL_ROWS: { [T in DetailTable]: { key: 'id' | 'quarter' | null; rows: (s: ProjectState) => Record<string, unknown>[] } } = {
+  project_indicators: {
+    key: 'id',
+    rows: (s) => s.proposal.indicators.map((i) => ({ project_id: s.id, id: i.id, name: i.name, unit: i.unit, baseline: i.baseline, target: i.target, weight: i.weight, actual: i.actual })),
+  },
+  project_milestones: { key: 'id', rows: (s) => s.proposal.milestones.map((m) => ({ project_id: s.id, id: m.id, title: m.title, due: m.due })) },
+  member_items: {
+    key: 'id',
+    rows: (s) => s.memberItems.map((m) => ({ project_id: s.id, id: m.id, member_id: m.memberId, kind: m.kind, title: m.title, target: m.target, actual: m.actual, unit: m.unit })),
+  },
+  evidence: {
+    key: 'id',
+    rows: (s) =>
+      s.evidence.map((e) => ({
+        project_id: s.id,
+        id: e.id,
+        quarter: e.quarter,
+        milestone_id: e.milestoneId,
+        text: e.text,
+        text_ref: e.textRef ? JSON.stringify(e.textRef) : null,
+        files: JSON.stringify(e.files),
+        indicator_actuals: JSON.stringify(e.indicatorActuals),
+        version: e.version,
+        supersedes: e.supersedes,
+        superseded_by: e.supersededBy,
+        submitted_by: e.submittedBy,
+        at: e.at,
+      })),
+  },
+  inspections: {
+    key: 'quarter',
+    rows: (s) =>
+      s.inspections.map((i) => ({
+        project_id: s.id,
+        quarter: i.quarter,
+        due: i.due,
+        rating: i.rating,
+        missing_evidence: i.missingEvidence,
+        findings: JSON.stringify(i.findings),
+        inspector_id: i.inspectorId,
+        at: i.at,
+      })),
+  },
+  ledger_entries: {
+    key: 'id',
+    rows: (s) =>
+      s.ledger.map((e) => ({
+        project_id: s.id,
+        id: e.id,
+        quarter: e.quarter,
+        problem: e.problem,
+        responsible_org_id: e.responsibleOrgId,
+        responsible_person_id: e.responsiblePersonId,
+        measures: e.measures,
+        deadline: e.deadline,
+        status: e.status,
+        reports: e.reports.length,
+        send_backs: e.sendBacks.length,
+        closed_at: e.closedAt,
+        warned_at: e.warnedAt,
+        escalated_at: e.escalatedAt,
+      })),
+  },
+  self_assessments: {
+    key: null,
+    rows: (s) => {
+      const sa = s.selfAssessment;
+      return sa ? [{ project_id: s.id, scores: JSON.stringify(sa.scores), total: sa.total, narrative: sa.narrative, business_impact: sa.businessImpact, by: sa.by, at: sa.at }] : [];
+    },
+  },
+  acceptances: {
+    key: null,
+    rows: (s) => {
+      const acc = s.acceptance;
+      return acc
+        ? [
+            {
+              project_id: s.id,
+              criterion_scores: JSON.stringify(acc.criterionScores),
+              raw_score: acc.rawScore,
+              deductions: JSON.stringify(acc.deductions),
+              final_score: acc.finalScore,
+              grade: acc.grade,
+              by: acc.by,
+              at: acc.at,
+            },
+          ]
+        : [];
+    },
+  },
+};
+
+/**
+ * Upserts the project row and brings its detail rows from those of `before` to those of `state`,
+ * touching only rows that changed (a project with a thousand evidence entries rewrites one row per
+ * new entry, not a thousand). Same input, same rows.
+ */
+async function writeProjection(trx: Transaction<Database>, workflowId: string, before: ProjectState | null, state: ProjectState): Promise<void> {
   const row = {
     id: state.id,
     cycle_id: state.cycleId,
@@ -141,88 +288,23 @@ async function writeProjection(trx: Transaction<Database>, workflowId: string, s
     .onConflict((oc) => oc.column('id').doUpdateSet({ ...row, updated_at: sql`now()` }))
     .execute();
 
-  for (const table of DETAIL_TABLES) await trx.deleteFrom(table).where('project_id', '=', state.id).execute();
-  const project_id = state.id;
-  const insert = async <T extends (typeof DETAIL_TABLES)[number]>(table: T, rows: unknown[]) => {
-    if (rows.length > 0) await trx.insertInto(table).values(rows as never).execute();
-  };
-  await insert(
-    'project_indicators',
-    state.proposal.indicators.map((i) => ({ project_id, id: i.id, name: i.name, unit: i.unit, baseline: i.baseline, target: i.target, weight: i.weight, actual: i.actual })),
-  );
-  await insert('project_milestones', state.proposal.milestones.map((m) => ({ project_id, id: m.id, title: m.title, due: m.due })));
-  await insert(
-    'member_items',
-    state.memberItems.map((m) => ({ project_id, id: m.id, member_id: m.memberId, kind: m.kind, title: m.title, target: m.target, actual: m.actual, unit: m.unit })),
-  );
-  await insert(
-    'evidence',
-    state.evidence.map((e) => ({
-      project_id,
-      id: e.id,
-      quarter: e.quarter,
-      milestone_id: e.milestoneId,
-      text: e.text,
-      files: JSON.stringify(e.files),
-      indicator_actuals: JSON.stringify(e.indicatorActuals),
-      version: e.version,
-      supersedes: e.supersedes,
-      superseded_by: e.supersededBy,
-      submitted_by: e.submittedBy,
-      at: e.at,
-    })),
-  );
-  await insert(
-    'inspections',
-    state.inspections.map((i) => ({
-      project_id,
-      quarter: i.quarter,
-      due: i.due,
-      rating: i.rating,
-      missing_evidence: i.missingEvidence,
-      findings: JSON.stringify(i.findings),
-      inspector_id: i.inspectorId,
-      at: i.at,
-    })),
-  );
-  await insert(
-    'ledger_entries',
-    state.ledger.map((e) => ({
-      project_id,
-      id: e.id,
-      quarter: e.quarter,
-      problem: e.problem,
-      responsible_org_id: e.responsibleOrgId,
-      responsible_person_id: e.responsiblePersonId,
-      measures: e.measures,
-      deadline: e.deadline,
-      status: e.status,
-      reports: e.reports.length,
-      send_backs: e.sendBacks.length,
-      closed_at: e.closedAt,
-      warned_at: e.warnedAt,
-      escalated_at: e.escalatedAt,
-    })),
-  );
-  const sa = state.selfAssessment;
-  if (sa) {
-    await insert('self_assessments', [
-      { project_id, scores: JSON.stringify(sa.scores), total: sa.total, narrative: sa.narrative, business_impact: sa.businessImpact, by: sa.by, at: sa.at },
-    ]);
-  }
-  const acc = state.acceptance;
-  if (acc) {
-    await insert('acceptances', [
-      {
-        project_id,
-        criterion_scores: JSON.stringify(acc.criterionScores),
-        raw_score: acc.rawScore,
-        deductions: JSON.stringify(acc.deductions),
-        final_score: acc.finalScore,
-        grade: acc.grade,
-        by: acc.by,
-        at: acc.at,
-      },
-    ]);
+  for (const [table, { key, rows }] of Object.entries(DETAIL_ROWS) as [DetailTable, (typeof DETAIL_ROWS)[DetailTable]][]) {
+    const keyOf = (r: Record<string, unknown>) => (key === null ? '' : String(r[key]));
+    const wanted = new Map(rows(state).map((r) => [keyOf(r), r]));
+    if (!before) {
+      // No stored projection to compare with: replace whatever rows exist.
+      await trx.deleteFrom(table).where('project_id', '=', state.id).execute();
+      if (wanted.size > 0) await trx.insertInto(table).values([...wanted.values()] as never).execute();
+      continue;
+    }
+    const had = new Map(rows(before).map((r) => [keyOf(r), r]));
+    const stale = [...had.keys()].filter((k) => !wanted.has(k) || JSON.stringify(had.get(k)) !== JSON.stringify(wanted.get(k)));
+    const fresh = [...wanted.entries()].filter(([k, r]) => JSON.stringify(had.get(k)) !== JSON.stringify(r)).map(([, r]) => r);
+    if (stale.length > 0) {
+      let del = trx.deleteFrom(table).where('project_id', '=', state.id);
+      if (key !== null) del = del.where(key as never, 'in', (key === 'quarter' ? stale.map(Number) : stale) as never);
+      await del.execute();
+    }
+    if (fresh.length > 0) await trx.insertInto(table).values(fresh as never).execute();
   }
 }

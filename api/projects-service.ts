@@ -8,8 +8,8 @@ import type { FastifyInstance } from 'fastify';
 import type { AuthenticatedUser } from '../db/auth';
 import { orgSubtree } from '../db/auth';
 import { inspectorCovers } from '../db/cycles';
-import type { PersonActor, ProjectState, Refusal } from '../workflows/lifecycle';
-import { getProjectQuery, PERSON_UPDATES, projectWorkflowId, type Command, type PersonEventType, type ProjectView } from '../workflows/messages';
+import { INLINE_TEXT_MAX, type PersonActor, type ProjectState, type Refusal, type TextRef } from '../workflows/lifecycle';
+import { getProjectQuery, PERSON_UPDATES, projectWorkflowId, type ActionResult, type Command, type PersonEventType, type ProjectView } from '../workflows/messages';
 import { LIFECYCLE_REFUSAL } from '../workflows/project';
 import { ProblemError } from './problem';
 
@@ -101,7 +101,7 @@ export async function act<T extends PersonEventType>(
   fields: Omit<Command<T>, 'type' | 'actor'>,
   /** A route's own precondition on the project just read (org tree, cited files), run before the Update. */
   check?: (ref: ProjectRef, view: ProjectView) => Promise<void>,
-): Promise<ProjectView> {
+): Promise<ActionResult & { ref: ProjectRef }> {
   const { ref, view } = await readProject(app, user, projectId);
   if (user.role === 'auditor') {
     throw new ProblemError(403, 'forbidden', 'Auditors change nothing', '审计人员只能查看，不能修改任何内容。', { rule: 'actor.auditor_read_only' });
@@ -112,9 +112,10 @@ export async function act<T extends PersonEventType>(
   await check?.(ref, view);
   const command = { ...fields, type, actor: actorOf(user) } as Command<T>;
   try {
-    return (await app.deps.temporal.workflow
+    const result = (await app.deps.temporal.workflow
       .getHandle(ref.workflowId)
-      .executeUpdate(PERSON_UPDATES[type] as never, { args: [command] as never })) as ProjectView;
+      .executeUpdate(PERSON_UPDATES[type] as never, { args: [command] as never })) as ActionResult;
+    return { ...result, ref };
   } catch (error) {
     if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure && error.cause.type === LIFECYCLE_REFUSAL) {
       throw refusalProblem(error.cause.details?.[0] as Refusal);
@@ -124,6 +125,37 @@ export async function act<T extends PersonEventType>(
     }
     throw error;
   }
+}
+
+/**
+ * After an action: the project as the caller may now see it, read by query (queries leave no
+ * trace in the workflow's history, unlike an Update's answer).
+ */
+export async function viewAfter(app: FastifyInstance, result: ActionResult & { ref: ProjectRef }): Promise<ProjectView> {
+  const view = await app.deps.temporal.workflow.getHandle(result.ref.workflowId).query(getProjectQuery);
+  return view;
+}
+
+/** Characters kept as the summary of a claim-checked text. */
+export const SUMMARY_CHARS = 60;
+
+/**
+ * The claim check (DESIGN "size by design"): a text longer than the lifecycle core's inline limit
+ * is stored in the content-addressed store, recorded as the caller's upload (so the usual download
+ * rules apply), and replaced by its summary and reference. Shorter texts pass through unchanged.
+ */
+export async function claimCheckText(app: FastifyInstance, user: AuthenticatedUser, text: string): Promise<{ text: string; textRef: TextRef | null }> {
+  if (text.length <= INLINE_TEXT_MAX) return { text, textRef: null };
+  const bytes = Buffer.from(text, 'utf8');
+  const { sha256, size } = await app.deps.store.put(bytes);
+  await app.deps.db
+    .insertInto('evidence_files')
+    .values({ sha256, uploaded_by: user.id, stored_name: `${sha256.slice(0, 16)}.txt`, content_type: 'text/plain; charset=utf-8', size })
+    .onConflict((oc) => oc.columns(['sha256', 'uploaded_by']).doNothing())
+    .execute();
+  const chars = [...text];
+  const summary = chars.slice(0, SUMMARY_CHARS).join('').trim() + '…';
+  return { text: summary, textRef: { sha256, size, chars: chars.length } };
 }
 
 export { projectWorkflowId };

@@ -141,8 +141,21 @@ export interface EvidenceRef {
 export function evidenceRefs(events: readonly LoggedEvent[]): EvidenceRef[] {
   const refs: EvidenceRef[] = [];
   for (const e of events) {
-    const event = e.event as unknown as { type?: string; files?: EvidenceFile[]; evidenceId?: string; entryId?: string };
-    if (!event || !Array.isArray(event.files)) continue;
+    const event = e.event as unknown as { type?: string; files?: EvidenceFile[]; evidenceId?: string; entryId?: string; textRef?: { sha256?: unknown; size?: unknown } | null };
+    if (!event) continue;
+    // A claim-checked long text is verified byte for byte like a file.
+    if (event.textRef && typeof event.textRef.sha256 === 'string') {
+      refs.push({
+        projectId: e.projectId,
+        seq: e.seq,
+        eventType: String(event.type),
+        itemId: event.evidenceId ?? event.entryId ?? null,
+        name: '（长文本）',
+        sha256: event.textRef.sha256,
+        size: Number(event.textRef.size),
+      });
+    }
+    if (!Array.isArray(event.files)) continue;
     for (const f of event.files) {
       if (!f || typeof f.sha256 !== 'string') continue;
       refs.push({

@@ -6,6 +6,7 @@
  */
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { defaultPayloadConverter } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
 import { historyFromJSON, historyToJSON, type History } from '@temporalio/common/lib/proto-utils';
 import type { PersistProjectInput } from '../activities/projects';
 import type { CycleConfig, LifecycleEvent } from '../workflows/lifecycle';
@@ -37,11 +38,46 @@ function startedAttributes(history: History) {
   return history.events?.[0]?.workflowExecutionStartedEventAttributes ?? undefined;
 }
 
-/** Fetches one run (the latest when `runId` is absent). */
+/** Events asked for per page of history: small enough that a page stays far below gRPC's 4 MB message limit. */
+export const HISTORY_PAGE_SIZE = 250;
+
+function isResourceExhausted(error: unknown): boolean {
+  const e = error as { code?: number; message?: string } | null;
+  return e?.code === 8 || /RESOURCE_EXHAUSTED|larger than max/i.test(e?.message ?? '');
+}
+
+/**
+ * Fetches one run (the latest when `runId` is absent), page by page. The client's receive limit
+ * is 4 MB per message (the SDK's default channel option does not raise it), so pages are bounded by
+ * event count and halved whenever a page of unusually large events is still refused as too large.
+ */
 export async function fetchRun(client: Client, workflowId: string, runId?: string): Promise<RunHistory> {
   const handle = client.workflow.getHandle(workflowId, runId);
   const id = runId ?? (await handle.describe()).runId;
-  const history = await client.workflow.getHandle(workflowId, id).fetchHistory();
+  const events: NonNullable<History['events']> = [];
+  let nextPageToken: Uint8Array | undefined;
+  let pageSize = HISTORY_PAGE_SIZE;
+  for (;;) {
+    let response;
+    try {
+      response = await client.workflowService.getWorkflowExecutionHistory({
+        namespace: client.options.namespace,
+        execution: { workflowId, runId: id },
+        maximumPageSize: pageSize,
+        nextPageToken,
+      });
+    } catch (error) {
+      if (isResourceExhausted(error) && pageSize > 1) {
+        pageSize = Math.max(1, Math.floor(pageSize / 2));
+        continue;
+      }
+      throw error;
+    }
+    events.push(...(response.history?.events ?? []));
+    nextPageToken = response.nextPageToken && response.nextPageToken.length > 0 ? response.nextPageToken : undefined;
+    if (!nextPageToken) break;
+  }
+  const history = temporal.api.history.v1.History.create({ events });
   return { workflowId, runId: id, history };
 }
 
@@ -130,4 +166,45 @@ export async function reportedView(client: Client, workflowId: string, latest: R
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Sizes in a set of runs: what Temporal's limits are measured against. */
+export interface HistoryStats {
+  runs: number;
+  events: number;
+  /** Encoded size of every run's history, summed. */
+  bytes: number;
+  /** The largest single payload (Update input or answer, activity input or result, workflow input…). */
+  largestPayloadBytes: number;
+  /** Where that payload was: event type and attribute. */
+  largestPayloadAt: string;
+}
+
+function payloadSizes(value: unknown, where: string, visit: (bytes: number, where: string) => void): void {
+  if (value === null || typeof value !== 'object') return;
+  if (value instanceof Uint8Array) return;
+  const record = value as Record<string, unknown>;
+  if (record.data instanceof Uint8Array && 'metadata' in record) {
+    visit(record.data.length, where);
+    return;
+  }
+  for (const [key, item] of Object.entries(record)) payloadSizes(item, Array.isArray(value) ? where : key.endsWith('Attributes') ? key : where, visit);
+}
+
+/** Measures the runs' histories as Temporal stores them: total bytes, events and the largest payload. */
+export function historyStats(runs: readonly RunHistory[]): HistoryStats {
+  const stats: HistoryStats = { runs: runs.length, events: 0, bytes: 0, largestPayloadBytes: 0, largestPayloadAt: '' };
+  for (const { history } of runs) {
+    stats.events += history.events?.length ?? 0;
+    stats.bytes += temporal.api.history.v1.History.encode(history as temporal.api.history.v1.IHistory).finish().length;
+    for (const event of history.events ?? []) {
+      payloadSizes(event, 'event', (bytes, where) => {
+        if (bytes > stats.largestPayloadBytes) {
+          stats.largestPayloadBytes = bytes;
+          stats.largestPayloadAt = where;
+        }
+      });
+    }
+  }
+  return stats;
 }

@@ -134,6 +134,7 @@ export interface EvidenceTable {
   quarter: number | null;
   milestone_id: string | null;
   text: string;
+  text_ref: Json | null;
   files: Json;
   indicator_actuals: Json;
   version: number;
@@ -243,8 +244,20 @@ export interface Database {
   acceptances: AcceptanceTable;
   wiring_checks: WiringCheckTable;
   projects: ProjectTable;
+  persistence_lag: PersistenceLagTable;
   project_events: ProjectEventTable;
   notifications: NotificationTable;
+}
+
+/** A project whose persistence activity keeps failing: since when, how often and why. */
+export interface PersistenceLagTable {
+  project_id: string;
+  workflow_id: string;
+  since: ColumnType<Date, Date | string | undefined, Date | string>;
+  last_attempt_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  attempts: ColumnType<number, number | undefined, number>;
+  pending_seq: number;
+  last_error: string;
 }
 
 export type ProjectRow = Selectable<ProjectTable>;

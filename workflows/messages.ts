@@ -16,8 +16,20 @@ export interface ProjectView {
   seq: number;
 }
 
+/**
+ * What an Update answers: small by design, because every answer is recorded in the workflow's
+ * history. Whoever needs the whole state reads it with `getProjectQuery` (queries leave no trace).
+ */
+export interface ActionResult {
+  /** The event sequence number the action produced (its number in the event log). */
+  seq: number;
+  version: number;
+  stage: ProjectState['stage'];
+  progress: number;
+}
+
 function update<T extends LifecycleEventType>(name: string) {
-  return defineUpdate<ProjectView, [Command<T>]>(name);
+  return defineUpdate<ActionResult, [Command<T>]>(name);
 }
 
 /** 修改草稿 */

@@ -24,6 +24,8 @@ import type { Activities } from '../activities';
 import type { NotificationInput, RecordedEvent } from '../activities/projects';
 import {
   apply,
+  checkStateSize,
+  jsonBytes,
   GRADE_LABELS,
   isFinal,
   STAGE_LABELS,
@@ -45,6 +47,7 @@ import {
   PERSON_UPDATES,
   projectWorkflowId,
   reassignSubProjectSignal,
+  type ActionResult,
   type Command,
   type PersonEventType,
   type ProjectView,
@@ -149,7 +152,8 @@ export async function projectWorkflow(input: ProjectWorkflowInput): Promise<Proj
         const result = apply(state, event, cycle);
         if (!result.ok) throw refusalFailure(result.refusal);
         commit(event, result.state, before);
-        return { state, seq };
+        const answer: ActionResult = { seq, version: state.version, stage: state.stage, progress: state.progress };
+        return answer;
       },
       {
         validator: (command: Command<PersonEventType>) => {
@@ -163,6 +167,10 @@ export async function projectWorkflow(input: ProjectWorkflowInput): Promise<Proj
           }
           const result = apply(state, { ...command, type, at: nowIso() } as LifecycleEvent, cycle);
           if (!result.ok) throw refusalFailure(result.refusal);
+          // The state is what continue-as-new carries: refuse growth past the bound (validators do
+          // not run on replay, and the handler only repeats what the validator accepted).
+          const tooBig = checkStateSize(jsonBytes(result.state));
+          if (tooBig) throw refusalFailure(tooBig);
         },
       },
     );
@@ -240,7 +248,9 @@ export async function projectWorkflow(input: ProjectWorkflowInput): Promise<Proj
       const batch = unpersisted;
       unpersisted = [];
       upsertSearchAttributes(projectSearchAttributes(cycle.cycleId, state.orgId, state.stage, state.proposal.type, state.parentId));
-      await persistProject({ workflowId: info.workflowId, runId: info.runId, events: batch, state });
+      // The new events only: the activity folds them into the stored projection with the same
+      // lifecycle core, so the payload stays the size of the events whatever the project's size.
+      await persistProject({ workflowId: info.workflowId, runId: info.runId, projectId: state.id, cycle, events: batch });
     }
     if (outbox.length > 0) {
       const batch = outbox;

@@ -81,7 +81,9 @@ const evidenceFileRoutes: FastifyPluginAsyncTypebox = async (app) => {
           .selectFrom('evidence')
           .innerJoin('projects', 'projects.id', 'evidence.project_id')
           .select(['projects.id', 'projects.cycle_id', 'projects.org_id', 'projects.workflow_id', 'projects.state'])
-          .where(sql<boolean>`evidence.files @> ${JSON.stringify([{ sha256 }])}::jsonb`)
+          .where((eb) =>
+            eb.or([sql<boolean>`evidence.files @> ${JSON.stringify([{ sha256 }])}::jsonb`, sql<boolean>`evidence.text_ref ->> 'sha256' = ${sha256}`]),
+          )
           .limit(20)
           .execute();
         for (const p of referencing) {

@@ -12,7 +12,7 @@ import { projectWorkflow } from '../../workflows/project';
 import { projectSearchAttributes } from '../../workflows/search-attributes';
 import { currentUser } from '../plugins/auth';
 import { ProblemError, problemRef, problemResponses } from '../problem';
-import { act, actorOf, readProject, refusalProblem } from '../projects-service';
+import { act, actorOf, claimCheckText, readProject, refusalProblem, viewAfter } from '../projects-service';
 import * as S from '../schemas';
 
 const problem = problemRef;
@@ -217,13 +217,13 @@ const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
     path: string,
     summary: string,
     body: B,
-    handler: (user: ReturnType<typeof currentUser>, params: any, body: any) => Promise<ProjectView>,
+    handler: (user: ReturnType<typeof currentUser>, params: any, body: any) => Promise<Awaited<ReturnType<typeof act>>>,
     params?: P,
   ) {
     app.post(
       path,
       { schema: { tags: ['projects'], summary, params: params ?? S.IdParam, body, response: { 200: S.ProjectResponse, ...errors } } },
-      async (request) => projectResponse(await handler(currentUser(request), request.params, request.body)),
+      async (request) => projectResponse(await viewAfter(app, await handler(currentUser(request), request.params, request.body))),
     );
   }
   const send =
@@ -268,11 +268,11 @@ const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
     (u, p, b) => send('updateMemberItemActual')(u, p.id, { itemId: p.itemId, actual: b.actual }),
     Type.Object({ id: Type.String({ maxLength: 80 }), itemId: Type.String({ maxLength: 80 }) }, { additionalProperties: false }),
   );
-  action('/projects/:id/evidence', 'Submit milestone or quarterly evidence (佐证材料)', S.EvidenceBody, (u, p, b) =>
+  action('/projects/:id/evidence', 'Submit milestone or quarterly evidence (佐证材料)', S.EvidenceBody, async (u, p, b) =>
     send('submitEvidence')(
       u,
       p.id,
-      { evidenceId: shortId('EV'), quarter: b.quarter ?? null, milestoneId: b.milestoneId ?? null, text: b.text, files: b.files, indicatorActuals: b.indicatorActuals },
+      { evidenceId: shortId('EV'), quarter: b.quarter ?? null, milestoneId: b.milestoneId ?? null, ...(await claimCheckText(app, u, b.text)), files: b.files, indicatorActuals: b.indicatorActuals },
       citing(u, b.files),
     ),
   );
@@ -280,7 +280,7 @@ const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/projects/:id/evidence/:evidenceId/correction',
     'Correct evidence: a new version supersedes the old one',
     S.CorrectionBody,
-    (u, p, b) => send('correctEvidence')(u, p.id, { evidenceId: shortId('EV'), supersedes: p.evidenceId, ...b }, citing(u, b.files)),
+    async (u, p, b) => send('correctEvidence')(u, p.id, { evidenceId: shortId('EV'), supersedes: p.evidenceId, ...b, ...(await claimCheckText(app, u, b.text)) }, citing(u, b.files)),
     Type.Object({ id: Type.String({ maxLength: 80 }), evidenceId: Type.String({ maxLength: 80 }) }, { additionalProperties: false }),
   );
   action(
@@ -297,7 +297,7 @@ const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
     Type.Object({ id: Type.String({ maxLength: 80 }), quarter: Type.Integer({ minimum: 1, maximum: 4 }) }, { additionalProperties: false }),
   );
   const entryParams = Type.Object({ id: Type.String({ maxLength: 80 }), entryId: Type.String({ maxLength: 80 }) }, { additionalProperties: false });
-  action('/projects/:id/rectifications/:entryId/report', 'Report a ledger entry rectified (整改报告)', S.RectificationReportBody, (u, p, b) => send('reportRectification')(u, p.id, { entryId: p.entryId, ...b }, citing(u, b.files)), entryParams);
+  action('/projects/:id/rectifications/:entryId/report', 'Report a ledger entry rectified (整改报告)', S.RectificationReportBody, async (u, p, b) => send('reportRectification')(u, p.id, { entryId: p.entryId, ...b, ...(await claimCheckText(app, u, b.text)) }, citing(u, b.files)), entryParams);
   action('/projects/:id/rectifications/:entryId/verify', 'Verify a rectification against the ledger (照账验收)', Type.Object({}, { additionalProperties: false }), (u, p) => send('verifyRectification')(u, p.id, { entryId: p.entryId }), entryParams);
   action('/projects/:id/rectifications/:entryId/send-back', 'Send a rectification back', S.SendBackBody, (u, p, b) => send('sendBackRectification')(u, p.id, { entryId: p.entryId, reason: b.reason }), entryParams);
   action('/projects/:id/dispatch', 'Mid-year dispatch decision (年中调度)', S.DispatchBody, (u, p, b) => {

@@ -2,6 +2,7 @@
  * The full-year scenario of one project with "1+N" sub-projects, driven through the workflow's
  * Updates on the real Temporal server with a cycle calendar compressed to seconds.
  */
+import { actAndRead } from './act';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { CycleConfig, PersonActor, ProposalInput, ProjectState } from '../../workflows/lifecycle';
 import * as m from '../../workflows/messages';
@@ -141,8 +142,7 @@ export async function runFullYear(options: FullYearOptions): Promise<FullYearRes
     ],
     typedSearchAttributes: [],
   });
-  const act = <T extends m.PersonEventType>(handle: WorkflowHandle, type: T, command: m.Command<T>) =>
-    handle.executeUpdate(m.PERSON_UPDATES[type] as never, { args: [command] as never }) as Promise<ProjectView>;
+  const act = <T extends m.PersonEventType>(handle: WorkflowHandle, type: T, command: m.Command<T>) => actAndRead(handle, type, command);
 
   await act(parent, 'submit', { type: 'submit', actor: leadSecretary });
   step('submitted', await act(parent, 'return', { type: 'return', actor: committee, comments: '指标需进一步量化，请补充满意度测评方式' }));

@@ -41,7 +41,7 @@ describe('persistence activities are idempotent', () => {
 
   it('persisting the same batch twice writes each event and the projection once', async () => {
     const activities = createActivities({ db: database.db });
-    const input = { workflowId: 'wf', runId: 'run-1', events: recorded.slice(0, 2), state: states[1] };
+    const input = { workflowId: 'wf', runId: 'run-1', projectId: 'p-idem', cycle, events: recorded.slice(0, 2) };
     expect(await activities.persistProject(input)).toEqual({ appended: 2 });
     expect(await activities.persistProject(input)).toEqual({ appended: 0 });
     const rows = await database.db.selectFrom('project_events').selectAll().where('project_id', '=', 'p-idem').orderBy('seq').execute();
@@ -51,10 +51,10 @@ describe('persistence activities are idempotent', () => {
     expect(rows[1].hash).toBe(chainHash(rows[0].hash, 'p-idem', 2, events[1]));
   });
 
-  it('an overlapping retry appends only what is new, and a late old snapshot never overwrites a newer projection', async () => {
+  it('an overlapping retry appends only what is new, and a late old batch never takes the projection back', async () => {
     const activities = createActivities({ db: database.db });
-    expect(await activities.persistProject({ workflowId: 'wf', runId: 'run-1', events: recorded, state: states[2] })).toEqual({ appended: 1 });
-    await activities.persistProject({ workflowId: 'wf', runId: 'run-1', events: recorded.slice(0, 2), state: states[1] });
+    expect(await activities.persistProject({ workflowId: 'wf', runId: 'run-1', projectId: 'p-idem', cycle, events: recorded })).toEqual({ appended: 1 });
+    await activities.persistProject({ workflowId: 'wf', runId: 'run-1', projectId: 'p-idem', cycle, events: recorded.slice(0, 2) });
     const row = await database.db.selectFrom('projects').select(['stage', 'version']).where('id', '=', 'p-idem').executeTakeFirstOrThrow();
     expect(row).toEqual({ stage: 'approved', version: states[2].version });
     const count = await database.db.selectFrom('project_events').select((eb) => eb.fn.countAll<number>().as('n')).where('project_id', '=', 'p-idem').executeTakeFirstOrThrow();
@@ -64,18 +64,44 @@ describe('persistence activities are idempotent', () => {
   it('refuses a batch that would leave a gap in the event log', async () => {
     const activities = createActivities({ db: database.db });
     await expect(
-      activities.persistProject({ workflowId: 'wf', runId: 'run-1', events: [{ seq: 9, event: events[2] }], state: { ...states[2], version: 9 } }),
+      activities.persistProject({ workflowId: 'wf', runId: 'run-1', projectId: 'p-idem', cycle, events: [{ seq: 9, event: events[2] }] }),
     ).rejects.toThrow(/gap/);
   });
 
   it('fifty concurrent identical persists give exactly one row per event', async () => {
     const activities = createActivities({ db: database.db });
-    const other = { ...states[0], id: 'p-concurrent' };
-    const batch = { workflowId: 'wf2', runId: 'run-2', events: [{ seq: 1, event: { ...events[0], projectId: 'p-concurrent' } as LifecycleEvent }], state: other };
+    const batch = { workflowId: 'wf2', runId: 'run-2', projectId: 'p-concurrent', cycle, events: [{ seq: 1, event: { ...events[0], projectId: 'p-concurrent' } as LifecycleEvent }] };
     const results = await Promise.all(Array.from({ length: 50 }, () => activities.persistProject(batch)));
     expect(results.reduce((n, r) => n + r.appended, 0)).toBe(1);
     const rows = await database.db.selectFrom('project_events').select('seq').where('project_id', '=', 'p-concurrent').execute();
     expect(rows).toHaveLength(1);
+  });
+
+  it('the projection folded from the events equals the state the lifecycle core computes, row for row', async () => {
+    const activities = createActivities({ db: database.db });
+    await activities.persistProject({ workflowId: 'wf3', runId: 'run-3', projectId: 'p-fold', cycle, events: recorded.map((r) => ({ seq: r.seq, event: { ...r.event, ...(r.seq === 1 ? { projectId: 'p-fold' } : {}) } as LifecycleEvent })).slice(0, 1) });
+    await activities.persistProject({ workflowId: 'wf3', runId: 'run-3', projectId: 'p-fold', cycle, events: recorded.slice(1) });
+    const row = await database.db.selectFrom('projects').select(['state', 'version', 'stage']).where('id', '=', 'p-fold').executeTakeFirstOrThrow();
+    expect(row.state).toEqual({ ...states[2], id: 'p-fold' });
+    expect(row.stage).toBe('approved');
+    const indicators = await database.db.selectFrom('project_indicators').select('id').where('project_id', '=', 'p-fold').orderBy('id').execute();
+    expect(indicators.map((i) => i.id)).toEqual(states[2].proposal.indicators.map((i) => i.id).sort());
+  });
+
+  it('a persistence that keeps failing is recorded as lagging, with its reason, and cleared once it succeeds', async () => {
+    const activities = createActivities({ db: database.db });
+    // An event the core refuses on top of the stored projection (approve before submit) can never be projected.
+    const bad = { workflowId: 'wf4', runId: 'run-4', projectId: 'p-lag', cycle, events: [{ seq: 1, event: { ...events[0], projectId: 'p-lag' } as LifecycleEvent }, { seq: 2, event: events[2] }] };
+    await expect(activities.persistProject(bad)).rejects.toThrow(/refused while projecting/);
+    await expect(activities.persistProject(bad)).rejects.toThrow(/refused while projecting/);
+    const lag = await database.db.selectFrom('persistence_lag').selectAll().where('project_id', '=', 'p-lag').executeTakeFirstOrThrow();
+    expect(lag).toMatchObject({ workflow_id: 'wf4', attempts: 2, pending_seq: 1 });
+    expect(lag.last_error).toMatch(/stage\./);
+    // Nothing of the failed batch was half-written.
+    const logged = await database.db.selectFrom('project_events').select('seq').where('project_id', '=', 'p-lag').execute();
+    expect(logged).toHaveLength(0);
+    await activities.persistProject({ ...bad, events: bad.events.slice(0, 1) });
+    expect(await database.db.selectFrom('persistence_lag').selectAll().where('project_id', '=', 'p-lag').executeTakeFirst()).toBeUndefined();
   });
 
   it('writing the same notifications twice keeps one row each', async () => {

@@ -3,6 +3,7 @@
  * cycle-wide), cycle-wide verification with progress, and the /audit API routes with their access
  * rules — on running projects of a stored cycle, on the real Temporal server and PostgreSQL.
  */
+import { actAndRead } from '../helpers/act';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -111,7 +112,7 @@ describe('the audit command, cycle-wide verification and the audit API', () => {
     await app.ready();
 
     const act = <T extends m.PersonEventType>(projectId: string, type: T, command: m.Command<T>) =>
-      temporal.client.workflow.getHandle(m.projectWorkflowId(cycle.cycleId, projectId)).executeUpdate(m.PERSON_UPDATES[type] as never, { args: [command] as never }) as Promise<ProjectView>;
+      actAndRead(temporal.client.workflow.getHandle(m.projectWorkflowId(cycle.cycleId, projectId)), type, command);
     for (const [i, id] of projectIds.entries()) {
       await temporal.client.workflow.start(projectWorkflow, {
         workflowId: m.projectWorkflowId(cycle.cycleId, id),

@@ -4,6 +4,7 @@
  * quarterly inspection fired by the calendar, a rectification, acceptance), then audited:
  * timeline, state at any moment, raw histories, verification, tampering, archives.
  */
+import { actAndRead } from '../helpers/act';
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
@@ -88,9 +89,8 @@ describe('auditing a project with sub-projects driven through its workflow', () 
 
   const wid = (id: string) => m.projectWorkflowId(cycle.cycleId, id);
   const act = async <T extends m.PersonEventType>(label: string, handle: WorkflowHandle, projectId: string, type: T, command: m.Command<T>) => {
-    const view = (await handle.executeUpdate(m.PERSON_UPDATES[type] as never, { args: [command] as never })) as ProjectView;
+    const view = await actAndRead(handle, type, command);
     captured.push({ label, projectId, view });
-    captured.push({ label: `${label} (query)`, projectId, view: await handle.query(m.getProjectQuery) });
     return view;
   };
   const storeFile = async (name: string, text: string): Promise<EvidenceFile> => {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { actAndRead } from '../helpers/act';
 import { randomUUID } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
@@ -55,8 +56,7 @@ describe('the project workflow on the real Temporal server', () => {
     return { handle, projectId, cycle };
   }
 
-  const act = <T extends m.PersonEventType>(handle: WorkflowHandle, type: T, command: m.Command<T>) =>
-    handle.executeUpdate(m.PERSON_UPDATES[type] as never, { args: [command] as never }) as Promise<m.ProjectView>;
+  const act = <T extends m.PersonEventType>(handle: WorkflowHandle, type: T, command: m.Command<T>) => actAndRead(handle, type, command);
 
   async function refusalOf(promise: Promise<unknown>): Promise<Refusal> {
     const error = await promise.then(

@@ -67,7 +67,7 @@ describe('committee figures and reports on a generated city', () => {
     for (const [index, project] of city.projects.entries()) {
       const { events, state } = build(index, project.create);
       states.push(state);
-      await activities.persistProject({ workflowId: `wf-${state.id}`, runId: 'run', events: events.map((event, i) => ({ seq: i + 1, event })), state });
+      await activities.persistProject({ workflowId: `wf-${state.id}`, runId: 'run', projectId: state.id, cycle: city.cycle, events: events.map((event, i) => ({ seq: i + 1, event })) });
     }
     token = await issueToken(database.db, city.cycle.committee.userId, 'test');
     secretaryToken = await issueToken(database.db, city.users.find((u) => u.role === 'secretary')!.id, 'test');

@@ -7,7 +7,8 @@ import type { Handler } from './handler';
 import { conflict, forbidden, invalid } from './refusals';
 import { indicatorActualsFromEvidence } from './scoring';
 import { isFinal, OPEN_STAGES, STAGES } from './stages';
-import type { ChildInput, EvidenceFile, IndicatorActual, ProjectState, Quarter, Refusal } from './types';
+import { checkClaimCheckedText } from './limits';
+import type { ChildInput, EvidenceFile, IndicatorActual, ProjectState, Quarter, Refusal, TextRef } from './types';
 import {
   isFiniteNumber,
   isId,
@@ -153,10 +154,12 @@ export const updateMemberItemActual: Handler<'updateMemberItemActual'> = (s, e) 
 // Evidence (佐证材料): validated, content-hashed, versioned, attributed
 // ---------------------------------------------------------------------------------------------
 
-function checkEvidenceContent(s: ProjectState, text: unknown, files: unknown, actuals: unknown): Refusal | null {
+function checkEvidenceContent(s: ProjectState, text: unknown, textRef: unknown, files: unknown, actuals: unknown): Refusal | null {
   if (typeof text !== 'string' || text.length > TEXT_MAX) {
     return invalid('payload.evidence_text', `the text must be at most ${TEXT_MAX} characters`, `说明文字不超过${TEXT_MAX}字`);
   }
+  const claim = checkClaimCheckedText(text, textRef, 'payload.evidence_text', 'the evidence text', '说明文字', true);
+  if (claim) return claim;
   const fileRefusal = validateFiles(files);
   if (fileRefusal) return fileRefusal;
   if (text.trim().length === 0 && (files as EvidenceFile[]).length === 0) {
@@ -179,6 +182,10 @@ function refreshIndicatorActuals(s: ProjectState): void {
   for (const ind of s.proposal.indicators) ind.actual = actuals[ind.id] ?? null;
 }
 
+function copyTextRef(ref: TextRef | null | undefined): TextRef | null {
+  return ref ? { sha256: ref.sha256, size: ref.size, chars: ref.chars } : null;
+}
+
 function copyActuals(actuals: readonly IndicatorActual[]): IndicatorActual[] {
   return actuals.map((a) => ({ indicatorId: a.indicatorId, actual: a.actual }));
 }
@@ -199,13 +206,14 @@ export const submitEvidence: Handler<'submitEvidence'> = (s, e) => {
   if (e.quarter === null && e.milestoneId === null) {
     return invalid('payload.evidence_target_required', 'evidence is for a quarter or a milestone', '佐证材料须对应季度或里程碑');
   }
-  const content = checkEvidenceContent(s, e.text, e.files, e.indicatorActuals);
+  const content = checkEvidenceContent(s, e.text, e.textRef, e.files, e.indicatorActuals);
   if (content) return content;
   s.evidence.push({
     id: e.evidenceId,
     quarter: e.quarter as Quarter | null,
     milestoneId: e.milestoneId,
     text: e.text,
+    textRef: copyTextRef(e.textRef),
     files: normaliseFiles(e.files),
     indicatorActuals: copyActuals(e.indicatorActuals),
     version: 1,
@@ -235,7 +243,7 @@ export const correctEvidence: Handler<'correctEvidence'> = (s, e) => {
   }
   const id = checkNewEvidenceId(s, e.evidenceId);
   if (id) return id;
-  const content = checkEvidenceContent(s, e.text, e.files, e.indicatorActuals);
+  const content = checkEvidenceContent(s, e.text, e.textRef, e.files, e.indicatorActuals);
   if (content) return content;
   const reason = requireText(e.reason, 'payload.correction_reason', 'the reason for the correction', '更正原因');
   if (reason) return reason;
@@ -246,6 +254,7 @@ export const correctEvidence: Handler<'correctEvidence'> = (s, e) => {
     quarter: previous.quarter,
     milestoneId: previous.milestoneId,
     text: e.text,
+    textRef: copyTextRef(e.textRef),
     files: normaliseFiles(e.files),
     indicatorActuals: copyActuals(e.indicatorActuals),
     version: previous.version + 1,

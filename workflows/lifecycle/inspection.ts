@@ -6,6 +6,7 @@ import { requireRole, requireStage, requireTimer } from './guards';
 import type { Handler } from './handler';
 import { conflict, forbidden, invalid } from './refusals';
 import { hasEvidenceForQuarter } from './scoring';
+import { checkClaimCheckedText } from './limits';
 import { OVERSIGHT_STAGES } from './stages';
 import { deadlineMs, instantMs, isIsoDeadline } from './time';
 import type { Actor, Inspection, LedgerEntry, ProblemInput, ProjectState, Quarter, Refusal } from './types';
@@ -162,11 +163,14 @@ export const reportRectification: Handler<'reportRectification'> = (s, e) => {
   if (entry.status !== 'open') return conflict('ledger.not_open', `entry ${entry.id} is ${entry.status}, not open`, `台账${entry.id}不在待整改状态`);
   const text = requireText(e.text, 'payload.rectification_text', 'the rectification evidence', '整改情况');
   if (text) return text;
+  const claim = checkClaimCheckedText(e.text, e.textRef, 'payload.rectification_text', 'the rectification evidence', '整改情况');
+  if (claim) return claim;
   const files = e.files ?? [];
   const fileRefusal = validateFiles(files);
   if (fileRefusal) return fileRefusal;
   entry.status = 'reported';
-  entry.reports.push({ text: e.text, files: normaliseFiles(files), by: e.actor, at: e.at });
+  const ref = e.textRef ? { sha256: e.textRef.sha256, size: e.textRef.size, chars: e.textRef.chars } : null;
+  entry.reports.push({ text: e.text, textRef: ref, files: normaliseFiles(files), by: e.actor, at: e.at });
   return null;
 };
 

@@ -37,6 +37,7 @@ import {
   reviewTimeoutReminder,
   transferReview,
 } from './review';
+import { checkStorableText } from './limits';
 import { computeProgress } from './scoring';
 import { instantMs } from './time';
 import type { ApplyResult, CycleConfig, IsoDateTime, LifecycleEvent, LifecycleEventType, ProjectState, Refusal } from './types';
@@ -104,7 +105,9 @@ function checkEnvelope(event: LifecycleEvent): Refusal | null {
   if (event.actor.role === 'auditor') {
     return forbidden('actor.auditor_read_only', 'auditors read and replay; they do not act', '审计员仅可查阅和回放，不能操作');
   }
-  return validateAt(event.at);
+  const at = validateAt(event.at);
+  if (at) return at;
+  return checkStorableText(event);
 }
 
 /** A private deep copy; JSON also guarantees that whatever a handler stores stays serialisable. */

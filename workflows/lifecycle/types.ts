@@ -260,6 +260,16 @@ export interface MemberItem {
   updatedAt: IsoDateTime;
 }
 
+/** A long text kept in the content-addressed store (claim check): the event and state hold this and a summary. */
+export interface TextRef {
+  /** Lower-case hex SHA-256 of the text's UTF-8 bytes. */
+  sha256: string;
+  /** UTF-8 bytes. */
+  size: number;
+  /** Characters (code points). */
+  chars: number;
+}
+
 export interface EvidenceFile {
   name: string;
   /** Lower-case hex SHA-256 of the content. */
@@ -277,7 +287,9 @@ export interface Evidence {
   id: string;
   quarter: Quarter | null;
   milestoneId: string | null;
+  /** The whole text, or its summary when `textRef` points at the stored text. */
   text: string;
+  textRef: TextRef | null;
   files: EvidenceFile[];
   indicatorActuals: IndicatorActual[];
   version: number;
@@ -308,7 +320,9 @@ export interface Inspection {
 }
 
 export interface LedgerReport {
+  /** The whole text, or its summary when `textRef` points at the stored text. */
   text: string;
+  textRef: TextRef | null;
   files: EvidenceFile[];
   by: Actor;
   at: IsoDateTime;
@@ -605,7 +619,9 @@ export interface SubmitEvidenceEvent extends EventBase {
   evidenceId: string;
   quarter: Quarter | null;
   milestoneId: string | null;
+  /** Inline text (at most INLINE_TEXT_MAX characters), or the summary of `textRef`. */
   text: string;
+  textRef?: TextRef | null;
   files: EvidenceFile[];
   indicatorActuals: IndicatorActual[];
 }
@@ -615,7 +631,9 @@ export interface CorrectEvidenceEvent extends EventBase {
   type: 'correctEvidence';
   evidenceId: string;
   supersedes: string;
+  /** Inline text (at most INLINE_TEXT_MAX characters), or the summary of `textRef`. */
   text: string;
+  textRef?: TextRef | null;
   files: EvidenceFile[];
   indicatorActuals: IndicatorActual[];
   reason: string;
@@ -637,7 +655,9 @@ export interface RecordInspectionEvent extends EventBase {
 export interface ReportRectificationEvent extends EventBase {
   type: 'reportRectification';
   entryId: string;
+  /** Inline text (at most INLINE_TEXT_MAX characters), or the summary of `textRef`. */
   text: string;
+  textRef?: TextRef | null;
   files?: EvidenceFile[];
 }
 
