@@ -2,6 +2,8 @@
  * What the project routes share: finding a project's workflow, deciding who may see it, and
  * sending a person's action to the workflow as an Update, turning refusals into problems.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { createHash, randomUUID } from 'node:crypto';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { FastifyInstance } from 'fastify';
@@ -12,6 +14,41 @@ import { INLINE_TEXT_MAX, type PersonActor, type ProjectState, type Refusal, typ
 import { getProjectQuery, PERSON_UPDATES, projectWorkflowId, type ActionResult, type Command, type PersonEventType, type ProjectView } from '../workflows/messages';
 import { LIFECYCLE_REFUSAL } from '../workflows/project';
 import { ProblemError } from './problem';
+
+/**
+ * One person's action as the API carries it out. With an Idempotency-Key, every id the server
+ * decides for the action (evidence, ledger entries, sub-projects, the project itself) and the
+ * Temporal Update id derive from the key, so a client's retry — after a timeout, a crash, a
+ * takeover of an expired key — sends the very same Update: Temporal answers it with the first
+ * outcome instead of applying it twice.
+ */
+interface ActionScope {
+  seed: string;
+  counter: number;
+}
+const actionScope = new AsyncLocalStorage<ActionScope>();
+
+/** Runs an action with its id seed: derived from the Idempotency-Key when there is one. */
+export function inActionScope<T>(userId: string, idempotencyKey: unknown, route: string, fn: () => Promise<T>): Promise<T> {
+  const seed =
+    typeof idempotencyKey === 'string' && idempotencyKey.length > 0
+      ? createHash('sha256').update(`${userId}\n${idempotencyKey}\n${route}`).digest('hex')
+      : randomUUID().replace(/-/g, '');
+  return actionScope.run({ seed, counter: 0 }, fn);
+}
+
+/** A new id for something the action creates: deterministic within an idempotent action, random otherwise. */
+export function newId(prefix: string): string {
+  const scope = actionScope.getStore();
+  if (!scope) return `${prefix}-${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+  scope.counter += 1;
+  return `${prefix}-${createHash('sha256').update(`${scope.seed}:${scope.counter}`).digest('hex').slice(0, 12)}`;
+}
+
+function currentUpdateId(): string | undefined {
+  const scope = actionScope.getStore();
+  return scope ? `api-${scope.seed.slice(0, 40)}` : undefined;
+}
 
 export interface ProjectRef {
   id: string;
@@ -114,7 +151,7 @@ export async function act<T extends PersonEventType>(
   try {
     const result = (await app.deps.temporal.workflow
       .getHandle(ref.workflowId)
-      .executeUpdate(PERSON_UPDATES[type] as never, { args: [command] as never })) as ActionResult;
+      .executeUpdate(PERSON_UPDATES[type] as never, { args: [command] as never, updateId: currentUpdateId() })) as ActionResult;
     return { ...result, ref };
   } catch (error) {
     if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure && error.cause.type === LIFECYCLE_REFUSAL) {

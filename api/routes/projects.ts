@@ -1,5 +1,5 @@
 /** Projects: propose, list, read, and every lifecycle action of secretaries, reviewers, inspectors and the committee. */
-import { randomUUID } from 'node:crypto';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { sql } from 'kysely';
@@ -12,7 +12,7 @@ import { projectWorkflow } from '../../workflows/project';
 import { projectSearchAttributes } from '../../workflows/search-attributes';
 import { currentUser } from '../plugins/auth';
 import { ProblemError, problemRef, problemResponses } from '../problem';
-import { act, actorOf, claimCheckText, readProject, refusalProblem, viewAfter } from '../projects-service';
+import { act, actorOf, claimCheckText, inActionScope, newId, readProject, refusalProblem, viewAfter } from '../projects-service';
 import * as S from '../schemas';
 
 const problem = problemRef;
@@ -79,7 +79,7 @@ async function checkCitedFiles(app: Parameters<FastifyPluginAsyncTypebox>[0], us
   }
 }
 
-const shortId = (prefix: string) => `${prefix}-${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+const shortId = newId;
 
 const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
   // ---- Propose (立项申报) ------------------------------------------------------------------
@@ -105,7 +105,9 @@ const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
         const parent = await app.deps.db.selectFrom('orgs').select(['id', 'secretary_id']).where('id', '=', org.parent_id).executeTakeFirst();
         if (parent?.secretary_id) reviewer = { orgId: parent.id, userId: parent.secretary_id };
       }
-      const projectId = shortId('P');
+      // With an Idempotency-Key the project id derives from it, so a retried proposal finds the
+      // workflow its first attempt started instead of proposing the project twice.
+      const projectId = await inActionScope(user.id, request.headers['idempotency-key'], 'POST /projects', async () => shortId('P'));
       const create: CreateEvent = {
         type: 'create',
         actor: actorOf(user),
@@ -121,6 +123,8 @@ const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const refusal = validate(null, create, cycle);
       if (refusal) throw refusalProblem(refusal);
       const workflowId = projectWorkflowId(cycleId, projectId);
+      // The registry row is marked started only once the workflow really started: a failed start leaves
+      // no project that is listed but does not exist.
       await app.deps.db
         .insertInto('cycle_projects')
         .values({
@@ -130,16 +134,21 @@ const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
           create_event: JSON.stringify(create),
           planned_children: '[]',
           workflow_id: workflowId,
-          started_at: new Date(),
+          started_at: null,
         })
+        .onConflict((oc) => oc.columns(['cycle_id', 'project_id']).doNothing())
         .execute();
-      const handle = await app.deps.temporal.workflow.start(projectWorkflow, {
-        workflowId,
-        taskQueue: app.deps.taskQueue,
-        args: [{ cycle, create }],
-        typedSearchAttributes: projectSearchAttributes(cycleId, user.orgId, 'draft', proposal.type),
-      });
-      void handle;
+      try {
+        await app.deps.temporal.workflow.start(projectWorkflow, {
+          workflowId,
+          taskQueue: app.deps.taskQueue,
+          args: [{ cycle, create }],
+          typedSearchAttributes: projectSearchAttributes(cycleId, user.orgId, 'draft', proposal.type),
+        });
+      } catch (error) {
+        if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+      }
+      await app.deps.db.updateTable('cycle_projects').set({ started_at: new Date() }).where('cycle_id', '=', cycleId).where('project_id', '=', projectId).where('started_at', 'is', null).execute();
       const { view } = await readProject(app, user, projectId);
       return reply.status(201).send(projectResponse(view));
     },
@@ -223,7 +232,11 @@ const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
     app.post(
       path,
       { schema: { tags: ['projects'], summary, params: params ?? S.IdParam, body, response: { 200: S.ProjectResponse, ...errors } } },
-      async (request) => projectResponse(await viewAfter(app, await handler(currentUser(request), request.params, request.body))),
+      async (request) => {
+        const user = currentUser(request);
+        const result = await inActionScope(user.id, request.headers['idempotency-key'], `POST ${request.url}`, () => handler(user, request.params, request.body));
+        return projectResponse(await viewAfter(app, result));
+      },
     );
   }
   const send =
