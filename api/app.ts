@@ -18,6 +18,7 @@ import underPressure from '@fastify/under-pressure';
 import auth from './plugins/auth';
 import errors from './plugins/errors';
 import idempotency from './plugins/idempotency';
+import storableText from './plugins/storable-text';
 import { PROBLEM_CONTENT_TYPE, problemType } from './problem';
 import auditRoutes from './routes/audit';
 import cycleRoutes from './routes/cycles';
@@ -144,6 +145,7 @@ export async function buildApp(options: Omit<AppDeps, 'store'> & { store?: Conte
       detail: `请求过于频繁：每分钟最多 ${context.max} 次，请在 ${Math.ceil(context.ttl / 1000)} 秒后重试。`,
     }),
   });
+  await app.register(storableText);
   await app.register(auth);
   await app.register(idempotency, { leaseMs: deps.idempotencyLeaseMs });
   // Temporal calls made while serving a request get a short deadline each. Without one, a dead
@@ -156,12 +158,12 @@ export async function buildApp(options: Omit<AppDeps, 'store'> & { store?: Conte
   // This is the last shared preHandler hook and calls `done` synchronously inside the context,
   // so the route's handler (invoked from `done`) and everything it awaits run inside it.
   const temporalCallTimeoutMs = deps.temporalCallTimeoutMs ?? 5000;
-  app.addHook('preHandler', (_request, _reply, done) => {
+  app.addHook('preHandler', (request, _reply, done) => {
     const connection = deps.temporal.connection;
     const storage = (connection as Partial<Pick<Connection, 'callContextStorage'>>).callContextStorage;
     if (!storage) {
       // Another ConnectionLike (a NativeConnection): one deadline for the request, through the public API.
-      void connection.withDeadline(Date.now() + temporalCallTimeoutMs, async () => done());
+      connection.withDeadline(Date.now() + temporalCallTimeoutMs, async () => done()).catch((err) => request.log.error({ err }, 'entering the Temporal deadline context failed'));
       return;
     }
     const outer = storage.getStore();
