@@ -104,7 +104,9 @@ export async function buildApp(options: Omit<AppDeps, 'store'> & { store?: Conte
   // The docs UI needs inline scripts and styles; everything else gets helmet's strict defaults.
   await app.register(helmet, { contentSecurityPolicy: false, global: true });
   await app.register(underPressure, {
-    maxEventLoopDelay: 1000,
+    // No event-loop-delay limit: under-pressure reads a sampling interval without samples (a loop
+    // busy for the whole interval, e.g. one large JSON answer on a loaded machine) as an infinite
+    // delay and sheds every request that follows with 503, although nothing is wrong.
     retryAfter: 5,
     // A database that stops answering puts the API under pressure too: 503 + Retry-After instead of piling up.
     healthCheck: async () => {

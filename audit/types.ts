@@ -16,6 +16,8 @@ export type CheckName =
   | 'projection'
   /** The event log agrees with the workflow: the events it persisted, and replaying them gives its state. */
   | 'event-log'
+  /** No project's persistence keeps failing (its event log and projection are not falling behind). */
+  | 'persistence'
   /** An archive's contents still match the hash taken when it was exported. */
   | 'archive-integrity';
 

@@ -41,6 +41,16 @@ export interface CollectedProject extends AuditProject {
   historyError: string | null;
   reported: ProjectView | null;
   reportedError: string | null;
+  /** Set when the project's persistence activity keeps failing: its log is behind, not tampered with. */
+  lag?: PersistenceLag | null;
+}
+
+export interface PersistenceLag {
+  since: string;
+  lastAttemptAt: string;
+  attempts: number;
+  pendingSeq: number;
+  lastError: string;
 }
 
 export interface Collected {
@@ -201,6 +211,8 @@ export async function checkProjection(db: Db, projects: readonly CollectedProjec
       failures.push({ message: p.reportedError ?? p.historyError ?? `无法取得项目 ${p.projectId} 的工作流状态`, location: { projectId: p.projectId, workflowId: p.workflowId } });
       continue;
     }
+    // A lagging projection is behind the workflow, not tampered with: the persistence check reports it.
+    if (p.lag) continue;
     for (const mismatch of await projectionMismatches(db, p.reported.state)) {
       failures.push({ message: `项目 ${p.projectId} 的数据库投影与工作流状态不一致：${mismatch}`, location: { projectId: p.projectId, field: mismatch.split(':')[0] } });
     }
@@ -251,6 +263,7 @@ export function checkEventLog(projects: readonly CollectedProject[], cycle: Cycl
       failures.push({ message: p.reportedError ?? p.historyError ?? `无法取得项目 ${id} 的工作流状态`, location: { projectId: id, workflowId: p.workflowId } });
       continue;
     }
+    if (p.lag && p.events.length < p.reported.seq) continue; // behind, reported by the persistence check
     if (canonicalJson(replayed.state) !== canonicalJson(p.reported.state)) {
       const first = diffStates(p.reported.state, replayed.state)[0];
       failures.push({
@@ -262,15 +275,45 @@ export function checkEventLog(projects: readonly CollectedProject[], cycle: Cycl
   return summarize('event-log', failures, `事件日志与工作流一致：${compared} 条事件与 Temporal 历史逐条相符，回放 ${projects.length} 个项目的日志得到工作流报告的状态`);
 }
 
-/** Runs the five checks on collected data. */
+/** Reads the projects' persistence lag records (since when their persistence keeps failing, and why). */
+export async function loadPersistenceLag(db: Db, projects: CollectedProject[]): Promise<void> {
+  if (projects.length === 0) return;
+  const rows = await db.selectFrom('persistence_lag').selectAll().where('project_id', 'in', projects.map((p) => p.projectId)).execute();
+  for (const p of projects) {
+    const row = rows.find((r) => r.project_id === p.projectId);
+    p.lag = row
+      ? { since: new Date(row.since).toISOString(), lastAttemptAt: new Date(row.last_attempt_at).toISOString(), attempts: row.attempts, pendingSeq: row.pending_seq, lastError: row.last_error }
+      : null;
+  }
+}
+
+/** 6. No project's persistence keeps failing: a lagging log is its own finding, with since when and why. */
+export function checkPersistence(projects: readonly CollectedProject[]): CheckResult {
+  const failures: CheckFailure[] = [];
+  for (const p of projects) {
+    if (!p.lag) continue;
+    const behind = p.reported ? p.reported.seq - (p.events.at(-1)?.seq ?? 0) : null;
+    failures.push({
+      message: `项目 ${p.projectId} 持久化滞后：自 ${p.lag.since} 起写入失败（已尝试 ${p.lag.attempts} 次，自第 ${p.lag.pendingSeq} 条事件起未写入${behind !== null ? `，事件日志落后工作流 ${behind} 条` : ''}）：${p.lag.lastError}`,
+      location: { projectId: p.projectId, seq: p.lag.pendingSeq, workflowId: p.workflowId },
+    });
+  }
+  return summarize('persistence', failures, `${projects.length} 个项目的持久化均无滞后`);
+}
+
+/** Runs the six checks on collected data. */
 export async function runChecks(deps: AuditDeps, collected: Collected): Promise<{ checks: CheckResult[]; evidence: (EvidenceRef & { status: EvidenceStatus })[] }> {
   const { projects } = collected;
+  await loadPersistenceLag(deps.db, projects);
   const [replay, evidence, projection] = await Promise.all([
     checkTemporalReplay(deps.workflows, projects),
     checkEvidence(deps.store, projects),
     checkProjection(deps.db, projects),
   ]);
-  return { checks: [replay, checkHashChain(projects), evidence.result, projection, checkEventLog(projects, collected.cycle, collected.storedCycle)], evidence: evidence.refs };
+  return {
+    checks: [replay, checkHashChain(projects), evidence.result, projection, checkEventLog(projects, collected.cycle, collected.storedCycle), checkPersistence(projects)],
+    evidence: evidence.refs,
+  };
 }
 
 /** Verifies a project and its sub-projects against PostgreSQL, Temporal and the evidence store. */

@@ -364,6 +364,7 @@ describe('the audit command, cycle-wide verification and the audit API', () => {
         ['evidence-files', true],
         ['projection', true],
         ['event-log', true],
+        ['persistence', true],
       ]);
 
       const exported = await get('u-auditor', `/audit/projects/${projectIds[0]}/export`);

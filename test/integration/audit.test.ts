@@ -255,7 +255,7 @@ describe('auditing a project with sub-projects driven through its workflow', () 
     const report = await verifyProject(deps, PARENT);
     const seconds = (Date.now() - started) / 1000;
     console.log(`scenario ${scenarioSeconds.toFixed(1)} s; verifying ${report.projects.length} projects took ${seconds.toFixed(2)} s`);
-    expect(report.checks.map((c) => c.check)).toEqual(['temporal-replay', 'hash-chain', 'evidence-files', 'projection', 'event-log']);
+    expect(report.checks.map((c) => c.check)).toEqual(['temporal-replay', 'hash-chain', 'evidence-files', 'projection', 'event-log', 'persistence']);
     expect(report.checks.filter((c) => !c.ok)).toEqual([]);
     expect(report.ok).toBe(true);
     expect(report.projects).toEqual([PARENT, ...CHILDREN]);
@@ -534,7 +534,7 @@ describe('auditing a project with sub-projects driven through its workflow', () 
     });
 
     it('after every tamper test the project verifies again', async () => {
-      expect(okChecks(await verifyProject(deps, PARENT))).toEqual({ 'temporal-replay': true, 'hash-chain': true, 'evidence-files': true, projection: true, 'event-log': true });
+      expect(okChecks(await verifyProject(deps, PARENT))).toEqual({ 'temporal-replay': true, 'hash-chain': true, 'evidence-files': true, projection: true, 'event-log': true, persistence: true });
     });
   });
 
