@@ -27,6 +27,7 @@ import reportRoutes from './routes/reports';
 import projectRoutes from './routes/projects';
 import { ProblemSchema } from './problem';
 import healthRoutes from './routes/health';
+import persistenceRoutes from './routes/persistence';
 import wiringCheckRoutes from './routes/wiring-checks';
 
 export interface AppDeps {
@@ -180,6 +181,7 @@ export async function buildApp(options: Omit<AppDeps, 'store'> & { store?: Conte
     );
   });
   await app.register(healthRoutes);
+  await app.register(persistenceRoutes);
   await app.register(wiringCheckRoutes);
   await app.register(projectRoutes);
   await app.register(cycleRoutes);

@@ -162,8 +162,13 @@ export async function checkTemporalReplay(code: WorkflowCode | undefined, projec
   return summarize('temporal-replay', failures, `${runs.length} 份 Temporal 历史（${workflows} 个工作流）按当前工作流代码确定性回放`);
 }
 
-/** The seq the workflow says it reached: its reported view, else the last event its history persisted. */
+/**
+ * The seq the workflow says it reached: its reported view, else the last event its history
+ * persisted. A lagging project is expected only as far as its first unwritten event (the
+ * persistence check reports the rest): its log is behind, not cut short.
+ */
 function expectedLastSeq(p: CollectedProject): number | undefined {
+  if (p.lag) return Math.min(p.reported?.seq ?? Infinity, p.lag.pendingSeq - 1);
   if (p.reported) return p.reported.seq;
   if (p.runs.length === 0) return undefined;
   const { completed } = persistedEvents(p.runs);

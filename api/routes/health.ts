@@ -3,9 +3,15 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { pingDb } from '../../db';
 
 const Check = Type.Object({ ok: Type.Boolean(), latencyMs: Type.Number(), error: Type.Optional(Type.String()) });
+const Persistence = Type.Object({
+  laggingProjects: Type.Integer({ description: 'projects whose event log falls behind their workflow (details: GET /persistence/lagging)' }),
+  oldestSince: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  lastError: Type.Union([Type.String(), Type.Null()]),
+});
 const Health = Type.Object({
-  status: Type.Union([Type.Literal('ok'), Type.Literal('unavailable')]),
+  status: Type.Union([Type.Literal('ok'), Type.Literal('degraded'), Type.Literal('unavailable')]),
   checks: Type.Object({ temporal: Check, postgres: Check }),
+  persistence: Type.Optional(Persistence),
 });
 
 const CHECK_TIMEOUT_MS = 2000;
@@ -28,7 +34,20 @@ async function timed(fn: () => Promise<unknown>): Promise<{ ok: boolean; latency
   }
 }
 
-/** Reachability of Temporal and PostgreSQL; 503 names whichever is down. */
+async function laggingSummary(app: Parameters<FastifyPluginAsyncTypebox>[0]) {
+  const row = await app.deps.db
+    .selectFrom('persistence_lag')
+    .select((eb) => [eb.fn.countAll<string>().as('n'), eb.fn.min('since').as('oldest')])
+    .executeTakeFirstOrThrow();
+  const oldest = row.oldest ? await app.deps.db.selectFrom('persistence_lag').select('last_error').orderBy('since').limit(1).executeTakeFirst() : undefined;
+  return {
+    laggingProjects: Number(row.n),
+    oldestSince: row.oldest ? new Date(row.oldest as unknown as string).toISOString() : null,
+    lastError: oldest?.last_error.slice(0, 200) ?? null,
+  };
+}
+
+/** Reachability of Temporal and PostgreSQL; 503 names whichever is down; lagging persistence shows as degraded. */
 const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/health',
@@ -53,9 +72,14 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
       ]);
       const ok = temporalCheck.ok && postgresCheck.ok;
       if (!ok) reply.header('retry-after', '5');
+      // A persistence that keeps failing is not an outage (actions are still accepted and kept by
+      // Temporal) but it must not be silent: the service reports itself degraded, with the count.
+      const persistence = postgresCheck.ok ? await laggingSummary(app).catch(() => undefined) : undefined;
+      const degraded = ok && (persistence?.laggingProjects ?? 0) > 0;
       return reply.status(ok ? 200 : 503).send({
-        status: ok ? 'ok' : 'unavailable',
+        status: ok ? (degraded ? 'degraded' : 'ok') : 'unavailable',
         checks: { temporal: temporalCheck, postgres: postgresCheck },
+        ...(persistence ? { persistence } : {}),
       });
     },
   );
