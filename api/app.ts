@@ -104,19 +104,26 @@ export async function buildApp(options: Omit<AppDeps, 'store'> & { store?: Conte
   await app.register(errors);
   // The docs UI needs inline scripts and styles; everything else gets helmet's strict defaults.
   await app.register(helmet, { contentSecurityPolicy: false, global: true });
+  let unavailable: string | null = null;
   await app.register(underPressure, {
     // No event-loop-delay limit: under-pressure reads a sampling interval without samples (a loop
     // busy for the whole interval, e.g. one large JSON answer on a loaded machine) as an infinite
     // delay and sheds every request that follows with 503, although nothing is wrong.
     retryAfter: 5,
-    // A database that stops answering puts the API under pressure too: 503 + Retry-After instead of piling up.
+    // A database or Temporal frontend that stops answering puts the API under pressure too: every
+    // request then gets 503 + Retry-After at once, instead of each waiting for its own deadline.
     healthCheck: async () => {
-      try {
-        await Promise.race([pingDb(deps.db), new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000).unref())]);
-        return true;
-      } catch {
-        return false;
-      }
+      const within = (what: Promise<unknown>) =>
+        Promise.race([what, new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000).unref())]).then(
+          () => true,
+          () => false,
+        );
+      const [postgres, temporal] = await Promise.all([
+        within(pingDb(deps.db)),
+        within(deps.temporal.connection.withDeadline(Date.now() + 2000, () => deps.temporal.workflowService.getSystemInfo({}))),
+      ]);
+      unavailable = !postgres ? '数据库暂时无法响应' : !temporal ? '工作流引擎暂时无法响应' : null;
+      return unavailable === null;
     },
     healthCheckInterval: deps.healthCheckIntervalMs ?? 5000,
     pressureHandler: (request, reply, type, value) => {
@@ -124,7 +131,7 @@ export async function buildApp(options: Omit<AppDeps, 'store'> & { store?: Conte
       if (request.routeOptions.url === '/health') return;
       // under-pressure sends whatever this returns, and stops the request there.
       reply.status(503).header('retry-after', '5').type(PROBLEM_CONTENT_TYPE);
-      const detail = type === 'healthCheck' ? '数据库暂时无法响应' : `${type}: ${value}`;
+      const detail = type === 'healthCheck' ? (unavailable ?? '依赖服务暂时无法响应') : `${type}: ${value}`;
       const problem = { type: problemType('overloaded'), title: 'Service overloaded', status: 503, detail: `服务繁忙（${detail}），请稍后重试。` };
       // Typed as void upstream, but a returned value is what gets sent.
       return problem as unknown as void;
@@ -160,7 +167,9 @@ export async function buildApp(options: Omit<AppDeps, 'store'> & { store?: Conte
   // cycle-wide audit, an Update long-poll loop) is not cut short, a call nobody answers is.
   // This is the last shared preHandler hook and calls `done` synchronously inside the context,
   // so the route's handler (invoked from `done`) and everything it awaits run inside it.
-  const temporalCallTimeoutMs = deps.temporalCallTimeoutMs ?? 5000;
+  // 15 s per call: long enough for an Update on a busy worker, short against the ~20 s per call of
+  // the retry interceptor's back-off; an outage is answered at once by the health check above.
+  const temporalCallTimeoutMs = deps.temporalCallTimeoutMs ?? 15_000;
   app.addHook('preHandler', (request, _reply, done) => {
     const connection = deps.temporal.connection;
     const storage = (connection as Partial<Pick<Connection, 'callContextStorage'>>).callContextStorage;

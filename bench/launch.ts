@@ -3,7 +3,10 @@
  * default (file-backed Temporal dev server + embedded PostgreSQL), reported against the same
  * server's start rate for an empty workflow measured in the same run, at the same concurrency.
  *
- *   BENCH_PROJECTS (2800), BENCH_CONCURRENCY (16), BENCH_SEED (1)
+ * Then one project at the schema's maxima (BENCH_EVIDENCE entries of 10,000 characters with files,
+ * through the HTTP API): history bytes per entry and the largest payload, against stated bounds.
+ *
+ *   BENCH_PROJECTS (2800), BENCH_CONCURRENCY (16), BENCH_SEED (1), BENCH_EVIDENCE (300; 0 skips)
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -25,10 +28,56 @@ import { startTemporalDevServer } from '../scripts/infra/temporal-dev-server';
 import { createWorker, installRuntimeLogging } from '../worker';
 import { emptyWorkflow } from '../workflows/empty';
 import { launchCycleWorkflow, launchWorkflowId } from '../workflows/launch-cycle';
+import { buildApp } from '../api/app';
+import { STATE_MAX_BYTES, type CycleConfig } from '../workflows/lifecycle';
+import { getProjectQuery, projectWorkflowId } from '../workflows/messages';
+import { seedCast } from '../test/helpers/api';
+import { compressedCycle, proposal } from '../test/helpers/full-year';
+import { BYTES_PER_ENTRY_BOUND, driveBigProject, measureHistories, PAYLOAD_BOUND } from './big-project';
 
 const PROJECTS = Number(process.env.BENCH_PROJECTS ?? 2800);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const SEED = Number(process.env.BENCH_SEED ?? 1);
+const EVIDENCE = Number(process.env.BENCH_EVIDENCE ?? 300);
+
+/** One project at the schema's maxima through the API: how its histories grow and how large their payloads get. */
+async function benchPayloads(db: ReturnType<typeof createDb>, client: Client, taskQueue: string, storeDir: string, log: ReturnType<typeof createLogger>) {
+  const base = compressedCycle('bench-big', Date.now());
+  const later = (iso: string) => new Date(Date.parse(iso) + 6 * 3600_000).toISOString();
+  const cycle = {
+    ...base,
+    calendar: {
+      ...base.calendar,
+      quarters: base.calendar.quarters.map((q) => ({ ...q, evidenceDeadline: later(q.evidenceDeadline), inspectionWindowEnd: later(q.inspectionWindowEnd) })),
+      dispatchWindow: { start: later(base.calendar.dispatchWindow.start), end: later(base.calendar.dispatchWindow.end) },
+      selfAssessmentDeadline: later(base.calendar.selfAssessmentDeadline),
+      acceptanceWindow: { start: later(base.calendar.acceptanceWindow.start), end: later(base.calendar.acceptanceWindow.end) },
+    },
+  } as CycleConfig;
+  const cast = await seedCast(db, cycle);
+  const app = await buildApp({ db, temporal: client, namespace: 'default', taskQueue, logger: log, store: createFileContentStore(storeDir), rateLimitPerMinute: 1_000_000 });
+  try {
+    const run = await driveBigProject({ app, cycle, secretaryToken: cast.tokens['u-sec-oc1'], reviewerToken: cast.tokens['u-committee'], proposal: proposal(cycle.year, '数据量基准项目') as never, entries: EVIDENCE });
+    const { histories: _histories, ...sizes } = await measureHistories(client, cycle.cycleId, run.projectId, EVIDENCE);
+    const view = await client.workflow.getHandle(projectWorkflowId(cycle.cycleId, run.projectId)).query(getProjectQuery);
+    const stateBytes = Buffer.byteLength(JSON.stringify(view.state));
+    return {
+      entries: EVIDENCE,
+      textChars: 10_000,
+      failures: run.failures.length,
+      submissionsPerSecond: Number((EVIDENCE / run.submitSeconds).toFixed(1)),
+      ...sizes,
+      stateBytes,
+      bounds: {
+        [`largestOtherPayloadBytes < ${PAYLOAD_BOUND}`]: sizes.largestOtherPayloadBytes < PAYLOAD_BOUND,
+        [`largestPayloadBytes < ${STATE_MAX_BYTES + PAYLOAD_BOUND} (carried state ≤ ${STATE_MAX_BYTES})`]: sizes.largestPayloadBytes < STATE_MAX_BYTES + PAYLOAD_BOUND,
+        [`bytesPerEntry < ${BYTES_PER_ENTRY_BOUND}`]: sizes.bytesPerEntry < BYTES_PER_ENTRY_BOUND,
+      },
+    };
+  } finally {
+    await app.close();
+  }
+}
 
 
 async function waitForProjections(db: ReturnType<typeof createDb>, count: number): Promise<void> {
@@ -115,7 +164,8 @@ async function main(): Promise<void> {
       const seconds = (performance.now() - t) / 1000;
       verification = { verifyCycleSeconds: Number(seconds.toFixed(1)), projectsVerified: topLevel, perProjectMs: Number(((seconds * 1000) / topLevel).toFixed(1)), failures: (result as { failures: unknown[] }).failures.length };
     }
-    process.stdout.write(`${JSON.stringify({ ...report, ...(verification ? { verification } : {}) }, null, 2)}\n`);
+    const payloads = EVIDENCE > 0 ? await benchPayloads(db, client, taskQueue, path.join(dir, 'evidence-big'), log) : undefined;
+    process.stdout.write(`${JSON.stringify({ ...report, ...(verification ? { verification } : {}), ...(payloads ? { payloads } : {}) }, null, 2)}\n`);
     worker.shutdown();
     await running;
     await nativeConnection.close();
