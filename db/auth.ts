@@ -42,7 +42,23 @@ export async function authenticate(db: Db, token: string): Promise<Authenticated
   return { id: row.id, name: row.name, role: row.role, orgId: row.org_id };
 }
 
-/** The org and every org below it (a secretary reads their subtree). */
+/**
+ * The org and every org below it, as a subquery to filter with (`where(column, 'in', orgSubtreeIds(id))`).
+ * Filters use this rather than the list from orgSubtree: an unknown org has an empty subtree, and an
+ * empty list becomes `in ()`, which PostgreSQL refuses as a syntax error (a 500 for a typo in a query
+ * string). The subquery simply matches nothing.
+ */
+export function orgSubtreeIds(orgId: string) {
+  return sql<string>`(
+    with recursive tree(id) as (
+      select id from orgs where id = ${orgId}
+      union all
+      select o.id from orgs o join tree t on o.parent_id = t.id
+    )
+    select id from tree)`;
+}
+
+/** The org and every org below it (a secretary reads their subtree); empty for an unknown org. */
 export async function orgSubtree(db: Db, orgId: string): Promise<string[]> {
   const rows = await sql<{ id: string }>`
     with recursive tree(id) as (

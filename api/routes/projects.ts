@@ -3,7 +3,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { Type, type TSchema } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { sql } from 'kysely';
-import { orgSubtree } from '../../db/auth';
+import { orgSubtree, orgSubtreeIds } from '../../db/auth';
 import { getCycleConfig } from '../../db/cycles';
 import { STAGE_LABELS, validate, type CreateEvent, type ProjectState } from '../../workflows/lifecycle';
 import type { PersonEventType, ProjectView } from '../../workflows/messages';
@@ -183,8 +183,10 @@ const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (q.cycle) query = query.where('cycle_id', '=', q.cycle);
       if (q.stage) query = query.where('stage', '=', q.stage);
       if (q.type) query = query.where('type', '=', q.type);
-      if (q.org) query = query.where('org_id', 'in', await orgSubtree(app.deps.db, q.org));
-      if (user.role === 'secretary') query = query.where('org_id', 'in', await orgSubtree(app.deps.db, user.orgId));
+      // An unknown org is a filter that matches nothing, like an unknown cycle, stage or type: an
+      // empty page, never an error (the subquery cannot turn into an empty `in ()` list).
+      if (q.org) query = query.where('org_id', 'in', orgSubtreeIds(q.org));
+      if (user.role === 'secretary') query = query.where('org_id', 'in', orgSubtreeIds(user.orgId));
       if (user.role === 'member') query = query.where('org_id', '=', user.orgId);
       if (q.overdue) {
         const now = new Date().toISOString();
