@@ -98,6 +98,21 @@ const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const { cycleId, ...proposal } = request.body;
       const cycle = await getCycleConfig(app.deps.db, cycleId);
       if (!cycle) throw new ProblemError(404, 'not-found', 'Cycle not found', `找不到年度周期 ${cycleId}。`, { field: 'cycleId' });
+      // A cycle's orgs are its committee org and everything below it (openCycle stores the tree in
+      // `orgs`, rooted at the cycle's committee org). A secretary of another tree proposing here
+      // would be reviewed, inspected and counted by a committee that has no authority over them.
+      const inCycle = await app.deps.db
+        .selectFrom('orgs')
+        .select('id')
+        .where('id', '=', user.orgId)
+        .where('id', 'in', orgSubtreeIds(cycle.committee.orgId))
+        .executeTakeFirst();
+      if (!inCycle) {
+        throw new ProblemError(403, 'forbidden', 'Your org does not take part in this cycle', `您所在的组织 ${user.orgId} 不属于年度周期 ${cycleId} 的组织体系（${cycle.committee.orgId} 及其下级组织），不能在该周期申报项目。`, {
+          rule: 'actor.org_not_in_cycle',
+          field: 'cycleId',
+        });
+      }
       const org = await app.deps.db.selectFrom('orgs').select(['id', 'kind', 'parent_id']).where('id', '=', user.orgId).executeTakeFirst();
       // Who reviews (DESIGN §2): the committee reviews units and organ committees; an organ committee reviews its branches.
       let reviewer = cycle.committee;
