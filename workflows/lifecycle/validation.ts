@@ -30,16 +30,39 @@ const DEDUCTION_CODES: readonly DeductionCode[] = ['open_ledger_entry', 'missing
 const SHA256_RE = /^[0-9a-fA-F]{64}$/;
 const WEIGHT_EPSILON = 1e-9;
 
+/**
+ * Length in characters (code points), the unit people count and ajv's maxLength counts: `.length`
+ * counts UTF-16 units, so a title of 200 characters outside the BMP (rare CJK ideographs, emoji)
+ * measured 400 and was refused although the API accepted it. Counting code points only relaxes,
+ * so every committed history still replays.
+ */
+export function charCount(value: string): number {
+  let n = 0;
+  for (const _ of value) n += 1;
+  return n;
+}
+
+/**
+ * Blank: nothing a reader can see. `trim()` removes whitespace and the BOM but not the zero-width
+ * space, joiner and non-joiner (U+200B–U+200D) nor the word joiner (U+2060), so a title made of
+ * those looked filled in and showed up empty everywhere.
+ */
+const BLANK = /^[\s\u200B-\u200D\u2060\uFEFF]*$/u;
+
+export function isBlank(value: string): boolean {
+  return BLANK.test(value);
+}
+
 export function isFiniteNumber(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value);
 }
 
 export function isId(value: unknown): value is string {
-  return typeof value === 'string' && value.trim().length > 0 && value.length <= ID_MAX;
+  return typeof value === 'string' && value.trim().length > 0 && charCount(value) <= ID_MAX;
 }
 
 export function isText(value: unknown, max = TEXT_MAX): value is string {
-  return typeof value === 'string' && value.trim().length > 0 && value.length <= max;
+  return typeof value === 'string' && !isBlank(value) && charCount(value) <= max;
 }
 
 export function oneOf<T extends string>(values: readonly T[], value: unknown): value is T {
@@ -79,7 +102,11 @@ function firstDuplicate(ids: readonly string[]): string | null {
 }
 
 export function validateTitle(value: unknown): Refusal | null {
-  if (typeof value === 'string' && value.trim().length >= 1 && value.length <= TITLE_MAX) return null;
+  if (typeof value === 'string' && value.length > 0 && isBlank(value)) {
+    // The rule a whitespace-only title always had; the message now says why it counts as empty.
+    return invalid('payload.title_length', 'title must contain visible characters', '项目名称不能为空，也不能只含空格或零宽字符等不可见字符');
+  }
+  if (typeof value === 'string' && value.trim().length >= 1 && charCount(value) <= TITLE_MAX) return null;
   return invalid('payload.title_length', `title must be 1..${TITLE_MAX} characters`, `项目名称须为1至${TITLE_MAX}个字`);
 }
 
@@ -188,7 +215,7 @@ export function validateProposalFields(p: Partial<ProposalInput>, cycle: CycleCo
     const dup = firstDuplicate(p.problemIds);
     if (dup !== null) return invalid('payload.problem_ids', `problem ${dup} is linked twice`, `问题${dup}重复关联`);
   }
-  if (p.businessGoal !== undefined && (typeof p.businessGoal !== 'string' || p.businessGoal.length > TEXT_MAX)) {
+  if (p.businessGoal !== undefined && (typeof p.businessGoal !== 'string' || charCount(p.businessGoal) > TEXT_MAX)) {
     return invalid('payload.business_goal', `businessGoal must be text of at most ${TEXT_MAX} characters`, `业务目标不超过${TEXT_MAX}字`);
   }
   if (p.indicators !== undefined) {
@@ -218,7 +245,7 @@ export function validateProposalInput(p: unknown, cycle: CycleConfig): Refusal |
 export function validateProposalComplete(p: { title: string; orientation: string; problemIds: string[]; businessGoal: string; indicators: readonly Indicator[]; milestones: readonly Milestone[] }): Refusal | null {
   const r = validateTitle(p.title);
   if (r) return r;
-  if (p.businessGoal.trim().length === 0) {
+  if (isBlank(p.businessGoal)) {
     return invalid('payload.business_goal_required', 'the business goal the project serves is required', '须填写项目服务的业务目标');
   }
   if (p.orientation === 'problem' && p.problemIds.length === 0) {
