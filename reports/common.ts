@@ -125,6 +125,12 @@ export interface LedgerFigures {
   cleared: boolean;
 }
 
+/**
+ * The one definition of an overdue ledger entry (逾期未销号), used by the project list's `overdue`
+ * filter, the committee figures and every report: not closed, and its deadline instant passed at
+ * `atMs`. A `YYYY-MM-DD` deadline lasts until the end of that day in the cycle's time zone
+ * (Asia/Shanghai, deadlineMs); a date-time deadline is taken as is. Never compare deadlines as text.
+ */
 export function isLedgerOverdue(entry: Pick<LedgerEntry, 'status' | 'deadline'>, atMs: number): boolean {
   return entry.status !== 'closed' && deadlinePassed(entry.deadline, atMs);
 }

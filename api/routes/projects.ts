@@ -5,7 +5,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { sql } from 'kysely';
 import { orgSubtree, orgSubtreeIds } from '../../db/auth';
 import { getCycleConfig } from '../../db/cycles';
-import { STAGE_LABELS, validate, type CreateEvent, type ProjectState } from '../../workflows/lifecycle';
+import { isLedgerOverdue } from '../../reports/common';
+import { STAGE_LABELS, validate, type CreateEvent, type LedgerStatus, type ProjectState } from '../../workflows/lifecycle';
 import type { PersonEventType, ProjectView } from '../../workflows/messages';
 import { projectWorkflowId } from '../../workflows/messages';
 import { projectWorkflow } from '../../workflows/project';
@@ -204,17 +205,22 @@ const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (user.role === 'secretary') query = query.where('org_id', 'in', orgSubtreeIds(user.orgId));
       if (user.role === 'member') query = query.where('org_id', '=', user.orgId);
       if (q.overdue) {
-        const now = new Date().toISOString();
-        query = query.where((eb) =>
-          eb.exists(
-            eb
-              .selectFrom('ledger_entries')
-              .select('ledger_entries.id')
-              .whereRef('ledger_entries.project_id', '=', 'projects.id')
-              .where('ledger_entries.status', '!=', 'closed')
-              .where('ledger_entries.deadline', '<', now.slice(0, 10)),
-          ),
-        );
+        // "Overdue" has one definition, reports/common.ts isLedgerOverdue (an unclosed entry whose
+        // deadline instant has passed: a YYYY-MM-DD deadline lasts until the end of that day in the
+        // cycle's Asia/Shanghai time, a date-time is taken as is), the one the figures and reports
+        // count with. Comparing the stored text with today's UTC date in SQL missed every date-time
+        // deadline and was a day off around Beijing midnight. So the unclosed entries in reach are
+        // read and judged in code, and the page filters on the projects that hold one.
+        const now = Date.now();
+        let open = app.deps.db
+          .selectFrom('ledger_entries')
+          .innerJoin('projects as p', 'p.id', 'ledger_entries.project_id')
+          .select(['ledger_entries.project_id', 'ledger_entries.status', 'ledger_entries.deadline'])
+          .where('ledger_entries.status', '!=', 'closed');
+        if (q.cycle) open = open.where('p.cycle_id', '=', q.cycle);
+        const overdueIds = [...new Set((await open.execute()).filter((e) => isLedgerOverdue({ status: e.status as LedgerStatus, deadline: e.deadline }, now)).map((e) => e.project_id))];
+        // `= any(array)` rather than `in (list)`: an empty array simply matches nothing.
+        query = query.where(sql<boolean>`projects.id = any(${overdueIds}::text[])`);
       }
       const total = await query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
       const rows = await query

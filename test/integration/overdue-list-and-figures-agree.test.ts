@@ -1,0 +1,90 @@
+/**
+ * One definition of "overdue" serves the project list and the committee figures: a project whose
+ * ledger entry's deadline has passed (and is not closed) is listed by GET /projects?overdue=true
+ * exactly when the figures count that entry in overdueLedger. The list once compared the stored
+ * deadline as text with today's UTC date, so a passed date-time deadline was never listed while the
+ * figures counted it.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from '../../api/app';
+import { seedCast, type ApiCast } from '../helpers/api';
+import { compressedCycle, proposal } from '../helpers/full-year';
+import { connectTemporal, createTestDatabase, startTestWorker, testLogger, type RunningTestWorker, type TestDatabase, type TestTemporal } from '../helpers/infra';
+
+describe('overdue: the list and the figures agree', () => {
+  let database: TestDatabase;
+  let temporal: TestTemporal;
+  let worker: RunningTestWorker;
+  let app: FastifyInstance;
+  let cast: ApiCast;
+  const cycle = compressedCycle('cy-overdue', Date.now());
+  const as = (userId: string) => ({ authorization: `Bearer ${cast.tokens[userId]}` });
+  const post = async (userId: string, url: string, payload: object = {}) => {
+    const response = await app.inject({ method: 'POST', url, headers: as(userId), payload });
+    expect(response.statusCode, `${url}: ${response.body}`).toBeLessThan(300);
+    return response.json();
+  };
+
+  beforeAll(async () => {
+    database = await createTestDatabase('overdue');
+    temporal = await connectTemporal();
+    worker = await startTestWorker(database.db, temporal.taskQueue);
+    app = await buildApp({ db: database.db, temporal: temporal.client, namespace: temporal.namespace, taskQueue: temporal.taskQueue, logger: testLogger });
+    cast = await seedCast(database.db, cycle);
+  });
+  afterAll(async () => {
+    await app?.close();
+    await worker?.stop();
+    await temporal?.close();
+    await database?.close();
+  });
+
+  /** A signed project with one ledger entry due at `deadline`. */
+  async function projectWithLedgerEntry(title: string, deadline: string): Promise<string> {
+    const { title: _t, ...rest } = proposal(cycle.year, title);
+    const project = await post('u-sec-oc1', '/projects', { cycleId: cycle.cycleId, title, ...rest });
+    await post('u-sec-oc1', `/projects/${project.id}/submit`);
+    await post('u-committee', `/projects/${project.id}/review`, { decision: 'approve' });
+    await post('u-sec-oc1', `/projects/${project.id}/letter`, { text: '本人承诺履行第一责任人职责' });
+    await post('u-inspector', `/projects/${project.id}/inspections/1`, {
+      rating: 'lagging',
+      findings: ['进度滞后'],
+      problems: [{ problem: '走访台账不全', responsibleOrgId: 'org-oc1', responsiblePersonId: 'u-sec-oc1', measures: '补齐走访台账', deadline }],
+    });
+    const until = Date.now() + 15_000;
+    while (!(await database.db.selectFrom('ledger_entries').select('id').where('project_id', '=', project.id).executeTakeFirst())) {
+      if (Date.now() > until) throw new Error('the ledger entry was never persisted');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return project.id;
+  }
+
+  it('a project whose ledger deadline passed is in the overdue list and in the figures; one not yet due is in neither', async () => {
+    const passedAt = Date.now() + 3_000;
+    const late = await projectWithLedgerEntry('整改逾期项目', new Date(passedAt).toISOString());
+    // A whole Beijing calendar day at the end of the year: not due yet.
+    const onTime = await projectWithLedgerEntry('整改未到期项目', `${cycle.year}-12-31`);
+    while (Date.now() <= passedAt + 200) await new Promise((r) => setTimeout(r, 100));
+
+    const list = await app.inject({ method: 'GET', url: `/projects?cycle=${cycle.cycleId}&overdue=true`, headers: as('u-committee') });
+    expect(list.statusCode, list.body).toBe(200);
+    const listed = list.json().items.map((p: { id: string }) => p.id).sort();
+
+    const figures = await app.inject({ method: 'GET', url: `/cycles/${cycle.cycleId}/figures?asOf=${encodeURIComponent(new Date().toISOString())}`, headers: as('u-committee') });
+    expect(figures.statusCode, figures.body).toBe(200);
+    const counted = [...new Set(figures.json().overdueLedger.map((i: { projectId: string }) => i.projectId))].sort();
+
+    expect(listed).toEqual([late]);
+    expect(counted).toEqual(listed);
+    expect(figures.json().totals.ledger.overdue).toBe(1);
+    expect(listed).not.toContain(onTime);
+    expect(list.json().total).toBe(1);
+
+    // The secretary's scope applies to the overdue filter too; another org's secretary sees nothing.
+    const own = await app.inject({ method: 'GET', url: `/projects?cycle=${cycle.cycleId}&overdue=true`, headers: as('u-sec-oc1') });
+    expect(own.json().items.map((p: { id: string }) => p.id)).toEqual([late]);
+    const other = await app.inject({ method: 'GET', url: `/projects?cycle=${cycle.cycleId}&overdue=true`, headers: as('u-sec-b3') });
+    expect(other.json()).toMatchObject({ items: [], total: 0 });
+  });
+});
