@@ -84,10 +84,13 @@ export function round(value: number, decimals = 4): number {
   return Math.round(value * f) / f;
 }
 
-/** A 0..1 share as a percentage with at most one decimal: 0.983 → `98.3%`, 1 → `100%`. */
+/**
+ * A 0..1 share as a percentage with two decimals, as people's reports keep it: 205/208 → `98.56%`
+ * (one decimal would read 98.6% and hide three open entries), 1 → `100%`, 0 → `0%`.
+ */
 export function percentText(share: number): string {
-  const pct = round(share * 100, 1);
-  return `${Number.isInteger(pct) ? pct.toFixed(0) : pct.toFixed(1)}%`;
+  const pct = round(share * 100, 2);
+  return `${Number.isInteger(pct) ? pct.toFixed(0) : pct.toFixed(2)}%`;
 }
 
 /** A share that is 0 when there is nothing to divide. */
@@ -273,5 +276,6 @@ export function escapeMarkdown(value: unknown): string {
     .replace(/\r\n?|\n/g, ' ')
     .replace(/[\\`*_[\]<>|~]/g, '\\$&')
     .replace(/^([#+\-=])/, '\\$1')
-    .replace(/^(\d+)([.)])/, '$1\\$2');
+    // Only "1. " or "1) " at the start opens an ordered list; a decimal such as 255.97 or 96.3分 is text.
+    .replace(/^(\d+)([.)])(?=\s|$)/, '$1\\$2');
 }

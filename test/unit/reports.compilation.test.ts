@@ -97,6 +97,10 @@ describe('escaping', () => {
     expect(escapeMarkdown('<script>x</script>')).toBe('\\<script\\>x\\</script\\>');
     expect(escapeMarkdown('a | b\nc')).toBe('a \\| b c');
     expect(escapeMarkdown('# 标题')).toBe('\\# 标题');
+    // Decimals are text, not list markers: no backslash in 255.97 or 96.3分.
+    expect(escapeMarkdown('255.97')).toBe('255.97');
+    expect(escapeMarkdown('96.3分')).toBe('96.3分');
+    expect(escapeMarkdown('1. 第一项')).toBe('1\\. 第一项');
     expect(escapeMarkdown('“党建+”1+N分解(试点)')).toBe('“党建+”1+N分解(试点)');
   });
 });

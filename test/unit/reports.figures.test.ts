@@ -139,7 +139,7 @@ describe('committee figures: rectification ledger (整改台账)', () => {
       unclosed: entries.filter((e) => e.status !== 'closed').length,
       overdue: 2,
       rectificationRate: 0.625,
-      rectificationRateText: '62.5%',
+      rectificationRateText: '62.50%',
       cleared: false,
     });
     expect(figures.totals.ledger).toMatchObject({ total: 8, open: 2, reported: 1, closed: 5 });
@@ -165,7 +165,7 @@ describe('committee figures: rectification ledger (整改台账)', () => {
 
   it('gives the rectification rate per unit subtree', () => {
     expect(unit('u1')?.ledger).toMatchObject({ total: 5, closed: 3, rectificationRate: 0.6, rectificationRateText: '60%' });
-    expect(unit('u2')?.ledger).toMatchObject({ total: 3, closed: 2, rectificationRate: 0.6667, rectificationRateText: '66.7%' });
+    expect(unit('u2')?.ledger).toMatchObject({ total: 3, closed: 2, rectificationRate: 0.6667, rectificationRateText: '66.67%' });
     expect(unit('u3')?.ledger).toMatchObject({ total: 0, rectificationRate: 1, cleared: true });
   });
 
@@ -197,8 +197,12 @@ describe('committee figures: rectification ledger (整改台账)', () => {
     const problems = Array.from({ length: 60 }, (_, i) => ({ id: `L-${i}`, deadline: '2025-06-30', status: i === 0 ? ('open' as const) : ('closed' as const) }));
     const p = buildProject({ id: 'p-60', orgId: 'oc2', secretaryId: 's-oc2', stage: 'in_progress', quarters: [{ quarter: 1, rating: 'lagging', problems }] }, cycle);
     const f = committeeFigures([p], cycle, ORGS, YEAR_END);
-    expect(f.totals.ledger).toMatchObject({ total: 60, closed: 59, rectificationRate: 0.9833, rectificationRateText: '98.3%' });
-    expect(percentText(59 / 60)).toBe('98.3%');
+    expect(f.totals.ledger).toMatchObject({ total: 60, closed: 59, rectificationRate: 0.9833, rectificationRateText: '98.33%' });
+    expect(percentText(59 / 60)).toBe('98.33%');
+    // Two decimals: 205 of 208 entries closed must not read as 98.6%.
+    expect(percentText(205 / 208)).toBe('98.56%');
+    expect(percentText(1)).toBe('100%');
+    expect(percentText(0)).toBe('0%');
   });
 });
 

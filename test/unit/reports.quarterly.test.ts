@@ -64,7 +64,7 @@ describe('quarterly report (季度工作报告): content', () => {
   it('gives the ledger status of the quarter and cumulated up to it, overdue as of asOf', () => {
     expect(q2.ledger.quarter).toMatchObject({ total: 4, closed: 3, open: 1, overdue: 0, rectificationRate: 0.75 });
     // Q1 and Q2 entries: the Q3 entry L-oc2-2 is not yet part of a Q2 report.
-    expect(q2.ledger.cumulative).toMatchObject({ total: 7, closed: 4, reported: 1, open: 2, overdue: 1, rectificationRateText: '57.1%' });
+    expect(q2.ledger.cumulative).toMatchObject({ total: 7, closed: 4, reported: 1, open: 2, overdue: 1, rectificationRateText: '57.14%' });
     expect(q2.ledger.overdue.map((o) => o.entryId)).toEqual(['L-b1b-1']);
     expect(q2.summary).toMatchObject({ rectificationRate: 0.5714, overdue: 1 });
 
@@ -123,10 +123,10 @@ describe('quarterly report (季度工作报告): rendering', () => {
       '进度滞后3个',
       '停滞1个',
       '督查发现问题4个',
-      '整改率57.1%',
+      '整改率57.14%',
       '逾期未销号1个',
       '| 本季度发现 | 4 | 3 | 0 | 1 | 0 | 75% |',
-      '| 截至本季度累计 | 7 | 4 | 1 | 2 | 1 | 57.1% |',
+      '| 截至本季度累计 | 7 | 4 | 1 | 2 | 1 | 57.14% |',
       '### 市财政局党组 · 预算处党支部',
       '服务窗口未设立（国库支付便民服务项目，整改时限2025年5月31日，待整改）',
       '## 六、佐证材料缺失及逾期提交情况',
@@ -142,7 +142,7 @@ describe('quarterly report (季度工作报告): rendering', () => {
     expect(html.startsWith('<!doctype html>\n<html lang="zh-CN">')).toBe(true);
     expect(html).toContain('<title>2025年第二季度党建项目督查工作报告</title>');
     expect(html).toContain('<h1>2025年第二季度党建项目督查工作报告</h1>');
-    expect(html).toContain('<li><b>57.1%</b>整改率（累计）</li>');
+    expect(html).toContain('<li><b>57.14%</b>整改率（累计）</li>');
     expect(html).toContain('<li><b>8</b>应督查</li>');
     expect(html).toContain('台账&lt;缺失&gt;');
     expect(html).not.toContain('<缺失>');
