@@ -77,14 +77,37 @@ const evidenceFileRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const own = await app.deps.db.selectFrom('evidence_files').select(['content_type', 'stored_name']).where('sha256', '=', sha256).where('uploaded_by', '=', user.id).executeTakeFirst();
       let meta = own;
       if (!meta) {
+        // Someone else's file is readable by whoever may read a project citing it (canRead, the
+        // read rule of GET /projects/:id), wherever the project shows it: an evidence entry's files
+        // or its claim-checked text (normalised in `evidence`, the current and superseded
+        // versions), and a rectification report's files or claim-checked text (only in the project
+        // state's ledger[].reports[]). The inspector who verifies a rectification and the committee
+        // must be able to open what the report cites.
+        const cites = '$.ledger[*].reports[*] ? (exists(@.files[*] ? (@.sha256 == $h)) || @.textRef.sha256 == $h)';
         const referencing = await app.deps.db
-          .selectFrom('evidence')
-          .innerJoin('projects', 'projects.id', 'evidence.project_id')
+          .selectFrom('projects')
           .select(['projects.id', 'projects.cycle_id', 'projects.org_id', 'projects.workflow_id', 'projects.state'])
           .where((eb) =>
-            eb.or([sql<boolean>`evidence.files @> ${JSON.stringify([{ sha256 }])}::jsonb`, sql<boolean>`evidence.text_ref ->> 'sha256' = ${sha256}`]),
+            eb.or([
+              eb.exists(
+                eb
+                  .selectFrom('evidence')
+                  .select('evidence.id')
+                  .whereRef('evidence.project_id', '=', 'projects.id')
+                  .where((inner) =>
+                    inner.or([sql<boolean>`evidence.files @> ${JSON.stringify([{ sha256 }])}::jsonb`, sql<boolean>`evidence.text_ref ->> 'sha256' = ${sha256}`]),
+                  ),
+              ),
+              // Only projects with a reported ledger entry can cite a file in a report: the
+              // normalised ledger narrows the scan before the state's JSON is searched.
+              eb.and([
+                eb.exists(eb.selectFrom('ledger_entries').select('ledger_entries.id').whereRef('ledger_entries.project_id', '=', 'projects.id').where('ledger_entries.reports', '>', 0)),
+                sql<boolean>`jsonb_path_exists(projects.state, ${cites}::jsonpath, jsonb_build_object('h', ${sha256}::text))`,
+              ]),
+            ]),
           )
-          .limit(20)
+          .orderBy('projects.id')
+          .limit(500)
           .execute();
         for (const p of referencing) {
           const state = p.state as ProjectState;
