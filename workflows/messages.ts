@@ -112,6 +112,8 @@ export const cancelSubProjectSignal = defineSignal<[{ reason: string; byOrgId: s
 export const reassignSubProjectSignal = defineSignal<[{ orgId: string; leadSecretaryId: string; reason: string; byOrgId: string }]>('reassignSubProject');
 
 export const getProjectQuery = defineQuery<ProjectView>('getProject');
+/** How far the workflow has come (its event count), without the state: cheap whatever the project's size. */
+export const getSeqQuery = defineQuery<{ seq: number; stage: ProjectState['stage'] }>('getSeq');
 /** The lifecycle events applied in the current run (earlier runs' events are in the event log). */
 export const getRunEventsQuery = defineQuery<{ firstSeq: number; events: LifecycleEvent[] }>('getRunEvents');
 

@@ -44,6 +44,7 @@ import {
   childUpdatedSignal,
   getProjectQuery,
   getRunEventsQuery,
+  getSeqQuery,
   PERSON_UPDATES,
   projectWorkflowId,
   reassignSubProjectSignal,
@@ -140,6 +141,7 @@ export async function projectWorkflow(input: ProjectWorkflowInput): Promise<Proj
 
   // ---- Queries -----------------------------------------------------------------------------
   setHandler(getProjectQuery, () => ({ state, seq }));
+  setHandler(getSeqQuery, () => ({ seq, stage: state.stage }));
   setHandler(getRunEventsQuery, () => ({ firstSeq: firstSeqOfRun, events: runEvents }));
 
   // ---- People's actions: Updates whose validators refuse before anything enters history ----

@@ -19,6 +19,7 @@ import {
   type WorkflowCode,
 } from '../../audit';
 import { getCycleConfig } from '../../db/cycles';
+import { getSeqQuery } from '../../workflows/messages';
 import { currentUser } from '../plugins/auth';
 import { ProblemError, problemRef, problemResponses } from '../problem';
 import * as S from '../schemas';
@@ -85,7 +86,17 @@ const TimelineEntry = Type.Object({
   evidence: Type.Array(Type.Object({ name: Type.String(), sha256: Type.String(), size: Type.Number(), href: Type.String() })),
   replayError: Type.Union([Type.String(), Type.Null()]),
 });
+const LogFreshness = Type.Object(
+  {
+    workflowSeq: Type.Union([Type.Integer(), Type.Null()], { description: 'events the workflow has applied (null when it cannot be asked)' }),
+    loggedSeq: Type.Integer({ description: 'events in the event log' }),
+    behind: Type.Integer({ description: 'events applied by the workflow but not yet in the log' }),
+    persistenceLagging: Type.Boolean({ description: 'true when the project’s persistence keeps failing (see GET /persistence/lagging)' }),
+  },
+  { description: 'Whether the answer includes everything the workflow has done: it waits up to 3 s for the log to catch up' },
+);
 const Timeline = Type.Object({
+  log: Type.Optional(LogFreshness),
   projectId: Type.String(),
   projects: Type.Array(AuditProject),
   entries: Type.Array(TimelineEntry),
@@ -99,6 +110,7 @@ const ProjectSnapshot = {
 };
 const StateSnapshot = Type.Object({
   ...ProjectSnapshot,
+  log: Type.Optional(LogFreshness),
   moment: Type.Object({ seq: Type.Optional(Type.Integer()), at: Type.Optional(Type.String()) }),
   subProjects: Type.Array(Type.Object({ ...ProjectSnapshot, parentId: Type.Union([Type.String(), Type.Null()]) })),
 });
@@ -158,6 +170,35 @@ async function guarded<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * Right after an action answered 200 its event may not be in the log yet (the workflow persists it
+ * just after): wait, bounded, until the log holds every event the workflow has applied, and say in
+ * the answer how far behind it still is.
+ */
+async function logFreshness(app: Parameters<FastifyPluginAsyncTypebox>[0], projectId: string, waitMs = 3000) {
+  const { db, temporal } = app.deps;
+  const row =
+    (await db.selectFrom('projects').select('workflow_id').where('id', '=', projectId).executeTakeFirst()) ??
+    (await db.selectFrom('cycle_projects').select('workflow_id').where('project_id', '=', projectId).executeTakeFirst());
+  if (!row) return undefined;
+  const loggedSeq = async () =>
+    Number((await db.selectFrom('project_events').select((eb) => eb.fn.max('seq').as('seq')).where('project_id', '=', projectId).executeTakeFirst())?.seq ?? 0);
+  let workflowSeq: number | null = null;
+  try {
+    workflowSeq = (await temporal.workflow.getHandle(row.workflow_id).query(getSeqQuery)).seq;
+  } catch {
+    // A closed workflow past retention, or no worker: the log is all there is to read.
+  }
+  let logged = await loggedSeq();
+  const deadline = Date.now() + waitMs;
+  while (workflowSeq !== null && logged < workflowSeq && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    logged = await loggedSeq();
+  }
+  const lagging = await db.selectFrom('persistence_lag').select('project_id').where('project_id', '=', projectId).executeTakeFirst();
+  return { workflowSeq, loggedSeq: logged, behind: workflowSeq === null ? 0 : Math.max(0, workflowSeq - logged), persistenceLagging: lagging !== undefined };
+}
+
 const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesOptions> = async (app, options) => {
   const workflows: WorkflowCode = options.workflowBundlePath ? { workflowBundlePath: options.workflowBundlePath } : projectWorkflows();
   const deps = (): AuditDeps => ({ db: app.deps.db, temporal: app.deps.temporal, store: app.deps.store, workflows });
@@ -175,7 +216,8 @@ const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesOptions> = async (app, o
     },
     async (request) => {
       requireAuditor(request);
-      return guarded(() => projectTimeline(deps(), request.params.id));
+      const log = await logFreshness(app, request.params.id);
+      return guarded(async () => ({ ...(await projectTimeline(deps(), request.params.id)), ...(log ? { log } : {}) }));
     },
   );
 
@@ -197,7 +239,8 @@ const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesOptions> = async (app, o
       requireAuditor(request);
       return guarded(async () => {
         const moment = request.query.at === undefined ? { at: new Date().toISOString() } : parseMoment(request.query.at);
-        return projectStateAt(deps(), request.params.id, moment);
+        const log = await logFreshness(app, request.params.id);
+        return { ...(await projectStateAt(deps(), request.params.id, moment)), ...(log ? { log } : {}) };
       });
     },
   );
