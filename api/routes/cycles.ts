@@ -1,13 +1,13 @@
 /** Annual cycles: open (calendar, rules, org tree, secretaries, planned projects), launch, progress. */
-import { Type } from '@sinclair/typebox';
+import { Type, type TSchema } from '@sinclair/typebox';
+import Ajv, { type ErrorObject } from 'ajv';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { getCycleConfig, launchProgress, openCycle, secretariesWithoutKeyProject, type OpenCycleInput } from '../../db/cycles';
-import { validate, validateCycleConfig, type CycleConfig } from '../../workflows/lifecycle';
+import { cycleReferenceErrors, getCycleConfig, launchProgress, openNewCycle, secretariesWithoutKeyProject, type CycleInputError, type OpenCycleInput } from '../../db/cycles';
+import { validate, validateCycleConfig, type CycleConfig, type Refusal } from '../../workflows/lifecycle';
 import { launchCycleWorkflow, launchWorkflowId } from '../../workflows/launch-cycle';
 import { currentUser } from '../plugins/auth';
 import { ProblemError, problemRef, problemResponses } from '../problem';
-import { refusalProblem } from '../projects-service';
 
 const problem = problemRef;
 const errors = problemResponses(400, 401, 403, 404, 409, 422, 429);
@@ -28,6 +28,172 @@ const CycleResponse = Type.Object({
   ),
 });
 
+// ---- The body of POST /cycles -----------------------------------------------------------------
+
+/** A string enum as one `enum` keyword: a wrong value is one error naming the allowed values, not one per union branch. */
+const oneOf = <T extends string>(values: readonly T[], description?: string) => Type.Unsafe<T>({ type: 'string', enum: [...values], ...(description ? { description } : {}) });
+const cycleText = (max: number) => Type.String({ minLength: 1, maxLength: max });
+const refId = cycleText(80);
+/** A calendar deadline: a Beijing calendar day (YYYY-MM-DD) or an exact date-time with an offset. */
+const deadline = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]\\d{2}:\\d{2}))?$', description: 'YYYY-MM-DD（北京时间当日结束）或带时区的 ISO-8601 时间' });
+const ms = (description: string, minimum = 0) => Type.Number({ minimum, maximum: 10 * 365 * 24 * 3600 * 1000, description });
+const shut = { additionalProperties: false } as const;
+
+export const CycleConfigSchema = Type.Object(
+  {
+    cycleId: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,79}$' }),
+    year: Type.Integer({ minimum: 2000, maximum: 2999 }),
+    committee: Type.Object({ orgId: refId, userId: refId }, { ...shut, description: '工委组织及接手上报审核的工委工作人员' }),
+    calendar: Type.Object(
+      {
+        proposalDeadline: deadline,
+        reviewDeadline: deadline,
+        letterDeadline: deadline,
+        quarters: Type.Array(
+          Type.Object({ quarter: Type.Integer({ minimum: 1, maximum: 4 }), evidenceDeadline: deadline, inspectionWindowEnd: deadline }, shut),
+          { minItems: 4, maxItems: 4 },
+        ),
+        dispatchWindow: Type.Object({ start: deadline, end: deadline }, shut),
+        selfAssessmentDeadline: deadline,
+        acceptanceWindow: Type.Object({ start: deadline, end: deadline }, shut),
+        monthlyReminderDay: Type.Integer({ minimum: 1, maximum: 28 }),
+        monthlyReminders: Type.Optional(Type.Array(deadline, { maxItems: 24, description: '演练用：月提示的确切时刻，代替每月 monthlyReminderDay' })),
+      },
+      shut,
+    ),
+    reviewTimeouts: Type.Object({ remindAfterMs: ms('提交后多久提醒审核人', 1), escalateAfterMs: ms('提交后多久上报工委', 1) }, shut),
+    ledger: Type.Object({ warnBeforeMs: ms('整改期限前多久预警'), escalateAfterMs: ms('逾期后多久上报') }, shut),
+    rules: Type.Object(
+      {
+        minKeyProjectsPerSecretary: Type.Integer({ minimum: 1, maximum: 100 }),
+        rubric: Type.Array(Type.Object({ criterionId: refId, name: cycleText(200), weight: Type.Number({ exclusiveMinimum: 0, maximum: 1000 }) }, shut), { minItems: 1, maxItems: 50 }),
+        deductions: Type.Array(
+          Type.Object({ code: oneOf(['open_ledger_entry', 'missing_evidence', 'negative_list'] as const), points: Type.Number({ minimum: 0, maximum: 1000 }) }, shut),
+          { maxItems: 10 },
+        ),
+        gradeThresholds: Type.Object({ excellent: Type.Number({ minimum: 0, maximum: 1000 }), good: Type.Number({ minimum: 0, maximum: 1000 }), pass: Type.Number({ minimum: 0, maximum: 1000 }) }, shut),
+        bestOfListSize: Type.Integer({ minimum: 1, maximum: 1000 }),
+      },
+      shut,
+    ),
+    reminderLeadMs: Type.Optional(ms('演练用：截止前多久提醒（默认由系统决定）')),
+  },
+  { ...shut, description: 'CycleConfig: calendar, rules, committee' },
+);
+
+export const OpenCycleBody = Type.Object(
+  {
+    cycle: CycleConfigSchema,
+    orgs: Type.Array(
+      Type.Object(
+        {
+          id: refId,
+          // `nullable` rather than a union with null: one type check, and the root's null is never
+          // read as a string.
+          parentId: Type.Unsafe<string | null>({ type: 'string', nullable: true, minLength: 1, maxLength: 80, description: '上级组织；根组织（工委）为 null' }),
+          kind: oneOf(['committee', 'unit', 'organ_committee', 'branch'] as const),
+          name: cycleText(200),
+          secretaryId: refId,
+        },
+        shut,
+      ),
+      { maxItems: 5000 },
+    ),
+    users: Type.Array(
+      Type.Object({ id: refId, name: cycleText(100), role: oneOf(['committee', 'secretary', 'inspector', 'auditor', 'member'] as const), orgId: refId }, shut),
+      { maxItems: 20000 },
+    ),
+    projects: Type.Array(
+      Type.Object({ create: Type.Unknown({ description: 'CreateEvent (checked by the lifecycle core)' }), children: Type.Array(Type.Unknown(), { maxItems: 50 }) }, shut),
+      { maxItems: 10000 },
+    ),
+    inspectorAssignments: Type.Optional(Type.Array(Type.Object({ inspectorId: refId, orgId: refId }, shut), { maxItems: 5000 })),
+  },
+  shut,
+);
+
+/**
+ * The body of POST /cycles is validated by its own Ajv: every error at once (a cycle body is large,
+ * and fixing one error per round trip is hopeless), and no type coercion (a root org's
+ * `parentId: null` once became "" under coercion and failed a foreign key as a 500).
+ */
+const cycleAjv = new Ajv({ allErrors: true, coerceTypes: false, useDefaults: false, removeAdditional: false, strict: false });
+
+const MAX_LISTED_ERRORS = 200;
+
+function fieldOf(error: ErrorObject): string {
+  const path = error.instancePath.slice(1).replace(/\//g, '.');
+  const params = error.params as { missingProperty?: string; additionalProperty?: string };
+  const child = error.keyword === 'required' ? params.missingProperty : error.keyword === 'additionalProperties' ? params.additionalProperty : undefined;
+  return [path, child].filter(Boolean).join('.') || 'body';
+}
+
+function detailOf(error: ErrorObject): string {
+  const p = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'required':
+      return '缺少必填字段。';
+    case 'additionalProperties':
+      return '不允许的字段。';
+    case 'type':
+      return `类型不对，应为${({ string: '字符串', number: '数字', integer: '整数', boolean: '布尔值', object: '对象', array: '数组', null: 'null' } as Record<string, string>)[String(p.type)] ?? String(p.type)}。`;
+    case 'enum':
+      return `取值不在允许范围内，应为：${(p.allowedValues as unknown[]).join('、')}。`;
+    case 'pattern':
+      return '格式不对（编号只能含字母、数字和 . _ : -；日期须为 YYYY-MM-DD 或带时区的 ISO-8601 时间）。';
+    case 'minLength':
+      return p.limit === 1 ? '不能为空。' : `至少 ${p.limit} 个字符。`;
+    case 'maxLength':
+      return `最多 ${p.limit} 个字符。`;
+    case 'minimum':
+    case 'exclusiveMinimum':
+      return `不能小于${error.keyword === 'exclusiveMinimum' ? '或等于' : ''} ${p.limit}。`;
+    case 'maximum':
+      return `不能大于 ${p.limit}。`;
+    case 'minItems':
+      return `至少 ${p.limit} 项。`;
+    case 'maxItems':
+      return `最多 ${p.limit} 项。`;
+    default:
+      return `不合法（${error.message ?? error.keyword}）。`;
+  }
+}
+
+/** Where in the body each rule of validateCycleConfig points. */
+const CONFIG_RULE_FIELDS: Record<string, string> = {
+  'cycle.id': 'cycle.cycleId',
+  'cycle.year': 'cycle.year',
+  'cycle.committee': 'cycle.committee',
+  'cycle.calendar_date': 'cycle.calendar',
+  'cycle.calendar_window': 'cycle.calendar',
+  'cycle.calendar_quarters': 'cycle.calendar.quarters',
+  'cycle.monthly_reminder_day': 'cycle.calendar.monthlyReminderDay',
+  'cycle.review_timeouts': 'cycle.reviewTimeouts',
+  'cycle.ledger_timeouts': 'cycle.ledger',
+  'cycle.min_key_projects': 'cycle.rules.minKeyProjectsPerSecretary',
+  'cycle.rubric': 'cycle.rules.rubric',
+  'cycle.deductions': 'cycle.rules.deductions',
+  'cycle.grade_thresholds': 'cycle.rules.gradeThresholds',
+  'cycle.best_of_list_size': 'cycle.rules.bestOfListSize',
+};
+
+function refusalError(refusal: Refusal, field: string): CycleInputError & { rule: string } {
+  return { field, detail: refusal.messageZh.endsWith('。') ? refusal.messageZh : `${refusal.messageZh}。`, rule: refusal.rule };
+}
+
+/** One 400 naming every error, each with its row and field, in Chinese. */
+function invalidCycle(errors: CycleInputError[]): ProblemError {
+  const listed = errors.slice(0, MAX_LISTED_ERRORS);
+  const preview = listed.slice(0, 3).map((e) => `${e.field}：${e.detail.replace(/。$/, '')}`).join('；');
+  return new ProblemError(
+    400,
+    'validation',
+    'The cycle cannot be opened',
+    `年度周期未开启，请求中有 ${errors.length} 处错误（见 errors）：${preview}${errors.length > 3 ? '……' : ''}`,
+    { rule: 'cycle.invalid', field: listed[0]?.field ?? 'body', errors: listed, ...(errors.length > listed.length ? { errorsTruncated: errors.length - listed.length } : {}) },
+  );
+}
+
 function requireCommittee(user: ReturnType<typeof currentUser>, what: string): void {
   if (user.role !== 'committee') {
     throw new ProblemError(403, 'forbidden', 'Only committee staff may do this', `只有工委工作人员可以${what}。`, { rule: 'actor.not_committee' });
@@ -42,61 +208,50 @@ const cycleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       schema: {
         tags: ['cycles'],
         summary: 'Open an annual cycle (年度项目周期): calendar, rules, org tree, secretaries and planned projects',
-        body: Type.Object(
-          {
-            cycle: Type.Unknown({ description: 'CycleConfig: calendar, rules, committee' }),
-            orgs: Type.Array(
-              Type.Object(
-                {
-                  id: Type.String({ maxLength: 80 }),
-                  parentId: Type.Union([Type.String({ maxLength: 80 }), Type.Null()]),
-                  kind: Type.Union([Type.Literal('committee'), Type.Literal('unit'), Type.Literal('organ_committee'), Type.Literal('branch')]),
-                  name: Type.String({ minLength: 1, maxLength: 200 }),
-                  secretaryId: Type.String({ maxLength: 80 }),
-                },
-                { additionalProperties: false },
-              ),
-              { maxItems: 5000 },
-            ),
-            users: Type.Array(
-              Type.Object(
-                {
-                  id: Type.String({ maxLength: 80 }),
-                  name: Type.String({ minLength: 1, maxLength: 100 }),
-                  role: Type.Union([Type.Literal('committee'), Type.Literal('secretary'), Type.Literal('inspector'), Type.Literal('auditor'), Type.Literal('member')]),
-                  orgId: Type.String({ maxLength: 80 }),
-                },
-                { additionalProperties: false },
-              ),
-              { maxItems: 20000 },
-            ),
-            projects: Type.Array(Type.Object({ create: Type.Unknown(), children: Type.Array(Type.Unknown(), { maxItems: 50 }) }, { additionalProperties: false }), { maxItems: 10000 }),
-            inspectorAssignments: Type.Optional(
-              Type.Array(Type.Object({ inspectorId: Type.String({ maxLength: 80 }), orgId: Type.String({ maxLength: 80 }) }, { additionalProperties: false }), { maxItems: 5000 }),
-            ),
-          },
-          { additionalProperties: false },
-        ),
+        description:
+          'Every error of the body is answered at once: 400 problem+json with `errors: [{field, detail}]`, each naming its row and field (`orgs.3.parentId`). Nothing is written unless everything holds.',
+        body: OpenCycleBody,
         response: { 201: CycleResponse, ...errors },
       },
+      // The body's validator: all errors, no coercion (see cycleAjv). attachValidation hands the
+      // schema's errors to the handler, which adds the config and reference errors to the same list.
+      validatorCompiler: ({ schema }) => cycleAjv.compile(schema as unknown as TSchema),
+      attachValidation: true,
     },
     async (request, reply) => {
       const user = currentUser(request);
       requireCommittee(user, '开启年度周期');
-      const cycle = request.body.cycle as CycleConfig;
-      const invalid = validateCycleConfig(cycle);
-      if (invalid) throw refusalProblem(invalid);
-      for (const [index, project] of request.body.projects.entries()) {
-        const refusal = validate(null, project.create as never, cycle);
-        if (refusal) {
-          throw new ProblemError(400, 'invalid', 'Invalid planned project', `第 ${index + 1} 个计划项目不合法：${refusal.messageZh}`, { rule: refusal.rule, field: `projects.${index}.create` });
-        }
+      const body = request.body as unknown;
+      const found: CycleInputError[] = (request.validationError?.validation ?? [])
+        .filter((e: { keyword: string }) => e.keyword !== 'if')
+        .map((e: unknown) => ({ field: fieldOf(e as ErrorObject), detail: detailOf(e as ErrorObject) }));
+      const shapeOk = (prefix: string) => !found.some((e) => e.field === prefix || e.field.startsWith(`${prefix}.`) || e.field === 'body');
+      // The lifecycle core's own checks (calendar order, duplicate criteria, thresholds, planned
+      // projects) run on whatever part has the right shape; they assume it.
+      const cycle = (body as { cycle: CycleConfig }).cycle;
+      const cycleOk = shapeOk('cycle');
+      if (cycleOk) {
+        const invalid = validateCycleConfig(cycle);
+        if (invalid) found.push(refusalError(invalid, CONFIG_RULE_FIELDS[invalid.rule] ?? 'cycle'));
       }
-      if (await getCycleConfig(app.deps.db, cycle.cycleId)) {
-        throw new ProblemError(409, 'conflict', 'The cycle already exists', `年度周期 ${cycle.cycleId} 已存在。`, { rule: 'cycle.exists' });
+      if (cycleOk && !found.some((e) => e.field.startsWith('cycle'))) {
+        (body as { projects: { create: unknown }[] }).projects.forEach((project, index) => {
+          if (!shapeOk(`projects.${index}`)) return;
+          const refusal = validate(null, project.create as never, cycle);
+          if (refusal) found.push({ ...refusalError(refusal, `projects.${index}.create`), detail: `第 ${index + 1} 个计划项目不合法：${refusal.messageZh}` });
+        });
       }
-      await openCycle(app.deps.db, request.body as unknown as OpenCycleInput);
-      return reply.status(201).send(await cycleView(cycle.cycleId));
+      if (found.length > 0) {
+        // Refused anyway: also name every reference that would not hold, so one answer lists it all.
+        throw invalidCycle([...found, ...(await cycleReferenceErrors(app.deps.db, body))]);
+      }
+      const input = body as OpenCycleInput;
+      const outcome = await openNewCycle(app.deps.db, input);
+      if (outcome === 'exists') {
+        throw new ProblemError(409, 'conflict', 'The cycle already exists', `年度周期 ${input.cycle.cycleId} 已存在。`, { rule: 'cycle.exists', field: 'cycle.cycleId' });
+      }
+      if (outcome !== 'opened') throw invalidCycle(outcome);
+      return reply.status(201).send(await cycleView(input.cycle.cycleId));
     },
   );
 
