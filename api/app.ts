@@ -3,7 +3,8 @@
  * build it here with their own infrastructure handed in.
  */
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import { AjvCompiler } from '@fastify/ajv-compiler';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
@@ -16,10 +17,10 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import underPressure from '@fastify/under-pressure';
 import auth from './plugins/auth';
-import errors from './plugins/errors';
+import errors, { frameworkProblem } from './plugins/errors';
 import idempotency from './plugins/idempotency';
 import storableText from './plugins/storable-text';
-import { PROBLEM_CONTENT_TYPE, problemType } from './problem';
+import { completeErrorResponses, PROBLEM_CONTENT_TYPE, problemType } from './problem';
 import auditRoutes from './routes/audit';
 import cycleRoutes from './routes/cycles';
 import evidenceFileRoutes from './routes/evidence-files';
@@ -63,6 +64,27 @@ declare module 'fastify' {
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
+const AJV_OPTIONS = { allErrors: false, removeAdditional: false, useDefaults: true } as const;
+// The same pool Fastify would use by default (@fastify/ajv-compiler, Fastify's own dependency).
+const validatorPool = AjvCompiler();
+
+/**
+ * Two validators: bodies are JSON and carry their own types, so they are validated as sent — a
+ * `null` baseline, `"60"` for a number, a string where a list is due or a number where text is due
+ * is a 400 naming the field, not silently stored as 0, 60, a one-element list or "60".
+ * Query strings, path parameters and headers are text by nature: they keep ajv's coercion
+ * (`?limit=20`, `/inspections/2`, `?overdue=true`).
+ */
+type PoolArgs = Parameters<ReturnType<typeof AjvCompiler>>;
+const buildValidator = (externalSchemas: PoolArgs[0], options?: { customOptions?: object }) => {
+  const customOptions = { ...options?.customOptions, ...AJV_OPTIONS };
+  const coercing = validatorPool(externalSchemas, { ...options, customOptions: { ...customOptions, coerceTypes: 'array' } } as never);
+  const strict = validatorPool(externalSchemas, { ...options, customOptions: { ...customOptions, coerceTypes: false } } as never);
+  // Fastify calls the compiler with the route definition ({ schema, method, url, httpPart }), not with the bare schema the types suggest.
+  type Compile = (route: { httpPart?: string }) => unknown;
+  return ((route: { httpPart?: string }) => ((route.httpPart === 'body' ? strict : coercing) as unknown as Compile)(route)) as never;
+};
+
 export async function buildApp(options: Omit<AppDeps, 'store'> & { store?: ContentStore }): Promise<FastifyInstance> {
   const deps: AppDeps = { ...options, store: options.store ?? createFileContentStore(loadConfig().evidenceDir) };
   const app = Fastify({
@@ -73,7 +95,15 @@ export async function buildApp(options: Omit<AppDeps, 'store'> & { store?: Conte
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
     },
     bodyLimit: 1024 * 1024,
-    ajv: { customOptions: { allErrors: false, removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+    ajv: { customOptions: { ...AJV_OPTIONS } },
+    schemaController: { compilersFactory: { buildValidator: buildValidator as never } },
+    // The router's own refusals (a path parameter over maxParamLength: 414; a malformed percent
+    // encoding: 400) are answered before any route or hook: without this they are plain JSON.
+    frameworkErrors: (error, request, reply) => {
+      const problem = frameworkProblem(error, request);
+      // Typed for a route's schema; there is no route here.
+      void (reply as unknown as FastifyReply).status(problem.status).type(PROBLEM_CONTENT_TYPE).header('x-request-id', request.id).send(problem);
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorate('deps', deps);
@@ -82,6 +112,8 @@ export async function buildApp(options: Omit<AppDeps, 'store'> & { store?: Conte
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     for (const method of methods) if (method !== 'HEAD') inventory.push(`${method} ${route.url}`);
+    // Every status the shared hooks can answer is documented, every problem as application/problem+json.
+    completeErrorResponses(route as Parameters<typeof completeErrorResponses>[0]);
   });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);

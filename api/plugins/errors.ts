@@ -1,5 +1,5 @@
 /** Root error and not-found handlers: problem+json everywhere, 5xx bodies masked. */
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { PROBLEM_CONTENT_TYPE, ProblemError, problemType } from '../problem';
 
@@ -145,8 +145,25 @@ export default fp(async function errors(app: FastifyInstance) {
   });
 });
 
+/** The problem for an error the router raises before any route runs (Fastify's frameworkErrors). */
+export function frameworkProblem(error: FastifyError, request: FastifyRequest) {
+  const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
+  return {
+    type: problemType(error.code ? error.code.toLowerCase() : 'bad-request'),
+    title: status === 414 ? 'A path parameter is too long' : 'Malformed request URL',
+    status,
+    detail: fastifyDetailZh(error.code, status),
+    instance: request.url,
+    requestId: request.id,
+  };
+}
+
 function fastifyDetailZh(code: string | undefined, status: number): string {
   switch (code) {
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return '请求路径中的参数过长（每个参数最多 100 个字符），请检查编号后重试。';
+    case 'FST_ERR_BAD_URL':
+      return '请求路径不是合法的 URL 编码，请检查后重试。';
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return '请求体不是合法的 JSON。';

@@ -64,6 +64,69 @@ describe('the API contract: OpenAPI document, route inventory and fuzzing', () =
     expect(documented.filter((d) => /debug|internal|test/i.test(d))).toEqual([]);
   });
 
+  type Operation = { responses: Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }>; requestBody?: unknown; parameters?: { in: string }[] };
+  function operations() {
+    const doc = openapi() as unknown as { paths: Record<string, Record<string, Operation>> };
+    return Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => ({ method: method.toUpperCase(), path, op })));
+  }
+
+  it('documents every error response as application/problem+json with the Problem schema (was application/json)', () => {
+    const wrong: string[] = [];
+    for (const { method, path, op } of operations()) {
+      for (const [status, response] of Object.entries(op.responses)) {
+        if (Number(status) < 400) continue;
+        // GET /health's 503 is its own health report, not a problem.
+        if (path === '/health' && status === '503') continue;
+        const media = Object.keys(response.content ?? {});
+        if (media.length !== 1 || media[0] !== 'application/problem+json') wrong.push(`${method} ${path} ${status}: ${media.join(', ') || 'no content'}`);
+        else if (!/Problem|def-0/.test(JSON.stringify(response.content?.['application/problem+json']?.schema))) wrong.push(`${method} ${path} ${status}: not the Problem schema`);
+      }
+    }
+    expect(wrong).toEqual([]);
+    const problem = (openapi() as unknown as { components: { schemas: Record<string, { title?: string; properties?: Record<string, unknown> }> } }).components.schemas;
+    expect(Object.values(problem).some((s) => s.title === 'Problem' || (s.properties && 'detail' in s.properties && 'type' in s.properties))).toBe(true);
+  });
+
+  it('documents every status the shared plumbing can answer: 400, 429, 500, 503 everywhere, 401 behind a token, 414 with a path parameter, 413 and 415 with a body (401 was missing on GET /wiring-checks/{checkId})', () => {
+    const missing: string[] = [];
+    for (const { method, path, op } of operations()) {
+      const want = [400, 429, 500, 503];
+      if (path !== '/health') want.push(401);
+      if (path.includes('{')) want.push(414);
+      if (method === 'POST') want.push(413, 415);
+      for (const status of want) if (!(String(status) in op.responses)) missing.push(`${method} ${path} ${status}`);
+    }
+    expect(missing).toEqual([]);
+  });
+
+  it('an over-long path parameter is answered 414 as application/problem+json with a Chinese detail, as documented (was plain JSON)', async () => {
+    const response = await app.inject({ method: 'GET', url: `/projects/${'p'.repeat(150)}`, headers: { authorization: `Bearer ${cast.tokens['u-committee']}` } });
+    expect(response.statusCode).toBe(414);
+    expect(response.headers['content-type']).toContain('application/problem+json');
+    expect(response.headers['x-request-id']).toBeTruthy();
+    expect(response.json()).toMatchObject({ status: 414, type: expect.stringContaining('urn:party-projects:problem:') });
+    expect(response.json().detail).toMatch(/参数过长/);
+    expect(operations().find((o) => o.method === 'GET' && o.path === '/projects/{id}')?.op.responses['414']?.content).toHaveProperty(['application/problem+json']);
+  });
+
+  it('a malformed percent-encoding in the path is answered 400 as application/problem+json (was plain JSON)', async () => {
+    const response = await app.inject({ method: 'GET', url: '/projects/%E0%A4%A', headers: { authorization: `Bearer ${cast.tokens['u-committee']}` } });
+    expect(response.statusCode).toBe(400);
+    expect(response.headers['content-type']).toContain('application/problem+json');
+    expect(response.json().detail).toMatch(/URL/);
+  });
+
+  it('every answer without a token is a documented status with the documented media type', async () => {
+    for (const { method, path, op } of operations()) {
+      const url = path.replace(/\{quarter\}/g, '1').replace(/\{checkId\}/g, '00000000-0000-4000-8000-000000000000').replace(/\{[^}]+\}/g, 'x1');
+      const response = await app.inject({ method: method as 'GET', url, payload: method === 'GET' ? undefined : {} });
+      const documented = op.responses[String(response.statusCode)];
+      expect(documented, `${method} ${path} answered ${response.statusCode}, not documented`).toBeDefined();
+      const media = Object.keys(documented?.content ?? {});
+      if (media.length > 0) expect(media.some((m) => String(response.headers['content-type']).startsWith(m)), `${method} ${path} ${response.statusCode} ${response.headers['content-type']} vs ${media}`).toBe(true);
+    }
+  });
+
   it('every documented route answers without a token with 401, except health', async () => {
     for (const [path, ops] of Object.entries(openapi().paths)) {
       for (const method of Object.keys(ops)) {
