@@ -228,14 +228,15 @@ const cycleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const shapeOk = (prefix: string) => !found.some((e) => e.field === prefix || e.field.startsWith(`${prefix}.`) || e.field === 'body');
       // The lifecycle core's own checks (calendar order, duplicate criteria, thresholds, planned
       // projects) run on whatever part has the right shape; they assume it.
-      const cycle = (body as { cycle: CycleConfig }).cycle;
+      const cycle = (body as { cycle: CycleConfig } | null)?.cycle as CycleConfig;
       const cycleOk = shapeOk('cycle');
       if (cycleOk) {
         const invalid = validateCycleConfig(cycle);
         if (invalid) found.push(refusalError(invalid, CONFIG_RULE_FIELDS[invalid.rule] ?? 'cycle'));
       }
       if (cycleOk && !found.some((e) => e.field.startsWith('cycle'))) {
-        (body as { projects: { create: unknown }[] }).projects.forEach((project, index) => {
+        const projects = (body as { projects?: unknown } | null)?.projects;
+        (Array.isArray(projects) ? (projects as { create?: unknown }[]) : []).forEach((project, index) => {
           if (!shapeOk(`projects.${index}`)) return;
           const refusal = validate(null, project.create as never, cycle);
           if (refusal) found.push({ ...refusalError(refusal, `projects.${index}.create`), detail: `第 ${index + 1} 个计划项目不合法：${refusal.messageZh}` });

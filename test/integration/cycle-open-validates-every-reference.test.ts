@@ -110,6 +110,22 @@ describe('POST /cycles validates the whole body and every reference before writi
     expect(await nothingWritten('cy-broken')).toBe(true);
   });
 
+  it('a body without its lists, or a planned project that is not an event, is a 400 too', async () => {
+    const { projects: _projects, users: _users, ...partial } = newTree('cy-partial');
+    const missing = await open(partial);
+    expect(missing.statusCode, missing.body).toBe(400);
+    expect(fieldsOf(missing.json())).toEqual(expect.arrayContaining(['projects', 'users']));
+    const notAnEvent = await open({ ...newTree('cy-null-create'), projects: [{ create: null, children: [] }] });
+    expect(notAnEvent.statusCode, notAnEvent.body).toBe(400);
+    expect(fieldsOf(notAnEvent.json())).toEqual(['projects.0.create']);
+    for (const body of [null, [], 'cycle', 42]) {
+      const response = await app.inject({ method: 'POST', url: '/cycles', headers: { authorization: `Bearer ${cast.tokens['u-committee']}`, 'content-type': 'application/json' }, payload: JSON.stringify(body) });
+      expect(response.statusCode, `${JSON.stringify(body)}: ${response.body}`).toBe(400);
+    }
+    expect(await nothingWritten('cy-partial')).toBe(true);
+    expect(await nothingWritten('cy-null-create')).toBe(true);
+  });
+
   it('no type coercion: a number where text is due, or a string where a number is due, is refused', async () => {
     const body = newTree('cy-coerce');
     const response = await open({ ...body, cycle: { ...body.cycle, year: String(body.cycle.year) }, orgs: [{ ...body.orgs[0], name: 7 }, body.orgs[1]] });
