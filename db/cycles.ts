@@ -2,6 +2,7 @@
 import { sql, type Transaction } from 'kysely';
 import type { Db } from '.';
 import type { Database } from './types';
+import { orgSubtreeIds } from './auth';
 import type { ChildInput, CreateEvent, CycleConfig, Role } from '../workflows/lifecycle';
 import { projectWorkflowId } from '../workflows/messages';
 
@@ -390,6 +391,9 @@ export async function secretariesWithoutKeyProject(db: Db, cycleId: string): Pro
     .select(['orgs.id as orgId', 'orgs.secretary_id as secretaryId', sql<number>`count(cycle_projects.project_id)::int`.as('keyProjects')])
     .where('orgs.kind', '!=', 'committee')
     .where('orgs.secretary_id', 'is not', null)
+    // Only the cycle's own orgs (its committee org and everything below it): the orgs table holds
+    // every tree ever opened, and another city's secretaries lead no project of this cycle.
+    .where('orgs.id', 'in', orgSubtreeIds(cycle.committee.orgId))
     .groupBy(['orgs.id', 'orgs.secretary_id'])
     .orderBy('orgs.id')
     .execute();

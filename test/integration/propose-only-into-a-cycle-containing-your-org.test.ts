@@ -60,6 +60,14 @@ describe('POST /projects into a cycle that does not contain the proposer’s org
     expect(count).toBe(0);
   });
 
+  it('the cycle overview names only the secretaries of the cycle’s own tree', async () => {
+    const foreignView = await app.inject({ method: 'GET', url: `/cycles/${foreign.cycleId}`, headers: as('u-committee') });
+    expect(foreignView.statusCode, foreignView.body).toBe(200);
+    expect(foreignView.json().secretariesWithoutKeyProject).toEqual([]);
+    const ownView = await app.inject({ method: 'GET', url: `/cycles/${own.cycleId}`, headers: as('u-committee') });
+    expect(ownView.json().secretariesWithoutKeyProject.map((s: { orgId: string }) => s.orgId)).toContain('org-b3');
+  });
+
   it('a secretary still proposes into the cycle whose tree holds their org', async () => {
     const allowed = await propose('u-sec-b1', own.cycleId);
     expect(allowed.statusCode, allowed.body).toBe(201);
