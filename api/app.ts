@@ -146,13 +146,13 @@ export async function buildApp(options: Omit<AppDeps, 'store'> & { store?: Conte
     // request then gets 503 + Retry-After at once, instead of each waiting for its own deadline.
     healthCheck: async () => {
       const within = (what: Promise<unknown>) =>
-        Promise.race([what, new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000).unref())]).then(
+        Promise.race([what, new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 3000).unref())]).then(
           () => true,
           () => false,
         );
       const [postgres, temporal] = await Promise.all([
         within(pingDb(deps.db)),
-        within(deps.temporal.connection.withDeadline(Date.now() + 2000, () => deps.temporal.workflowService.getSystemInfo({}))),
+        within(deps.temporal.connection.withDeadline(Date.now() + 3000, () => deps.temporal.workflowService.getSystemInfo({}))),
       ]);
       unavailable = !postgres ? '数据库暂时无法响应' : !temporal ? '工作流引擎暂时无法响应' : null;
       return unavailable === null;

@@ -36,6 +36,8 @@ export interface BigProjectRun {
   lastVersion: number;
   submitSeconds: number;
   failures: string[];
+  /** Requests answered 503 (or "key in progress") and retried with their Idempotency-Key. */
+  retries: number;
 }
 
 /**
@@ -76,18 +78,33 @@ export async function driveBigProject(options: {
   const started = Date.now();
   let lastVersion = 0;
   let next = 0;
+  let retries = 0;
   const failures: string[] = [];
   // Several sessions at once: the workflow takes the Updates one at a time.
   await Promise.all(
     Array.from({ length: options.concurrency ?? 4 }, async () => {
       for (let i = next++; i < options.entries; i = next++) {
-        const response = await post(options.secretaryToken, `/projects/${id}/evidence`, { quarter: (i % 4) + 1, text: longText(i), files: [files[i % files.length]], indicatorActuals: [] });
+        // As a real client does: one Idempotency-Key per entry, retried after a 503 or a key still in progress.
+        const key = `big-${id}-${i}`;
+        let response;
+        for (let attempt = 1; ; attempt++) {
+          response = await app.inject({
+            method: 'POST',
+            url: `/projects/${id}/evidence`,
+            headers: { ...as(options.secretaryToken), 'idempotency-key': key },
+            payload: { quarter: (i % 4) + 1, text: longText(i), files: [files[i % files.length]], indicatorActuals: [] },
+          });
+          const retryable = response.statusCode === 503 || (response.statusCode === 409 && response.body.includes('idempotency-key-in-progress'));
+          if (!retryable || attempt >= 10) break;
+          retries += 1;
+          await new Promise((r) => setTimeout(r, Math.min(5, Number(response!.headers['retry-after'] ?? 1)) * 1000));
+        }
         if (response.statusCode !== 200) failures.push(`${i}: ${response.statusCode} ${response.body.slice(0, 200)}`);
         else lastVersion = Math.max(lastVersion, response.json().version as number);
       }
     }),
   );
-  return { projectId: id, lastVersion, submitSeconds: (Date.now() - started) / 1000, failures };
+  return { projectId: id, lastVersion, submitSeconds: (Date.now() - started) / 1000, failures, retries };
 }
 
 export interface PayloadReport {

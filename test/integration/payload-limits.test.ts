@@ -63,7 +63,7 @@ describe('a project at the schema maxima', () => {
   });
 
   it(`takes ${ENTRIES} evidence entries of ${TEXT_CHARS} characters with files, verifies, and keeps every payload small`, async () => {
-    const { projectId: id, lastVersion, submitSeconds, failures } = await driveBigProject({
+    const { projectId: id, lastVersion, submitSeconds, failures, retries } = await driveBigProject({
       app,
       cycle,
       secretaryToken: cast.tokens['u-sec-oc1'],
@@ -119,7 +119,7 @@ describe('a project at the schema maxima', () => {
 
     const sizes = await measureHistories(temporal.client, cycle.cycleId, id, ENTRIES);
     console.log(
-      `big project: ${ENTRIES} entries in ${submitSeconds.toFixed(1)} s; ${sizes.runs} runs, ${sizes.events} events, ${(sizes.historyBytes / 1024 / 1024).toFixed(2)} MiB of history ` +
+      `big project: ${ENTRIES} entries in ${submitSeconds.toFixed(1)} s (${retries} retried); ${sizes.runs} runs, ${sizes.events} events, ${(sizes.historyBytes / 1024 / 1024).toFixed(2)} MiB of history ` +
         `(${sizes.bytesPerEntry} B per entry); largest payload ${sizes.largestPayloadBytes} B (${sizes.largestPayloadAt}), largest other ${sizes.largestOtherPayloadBytes} B; state ${stateBytes} B; verified in ${verifySeconds.toFixed(1)} s`,
     );
     expect(sizes.largestOtherPayloadBytes).toBeLessThan(PAYLOAD_BOUND);
