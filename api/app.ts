@@ -85,6 +85,21 @@ const buildValidator = (externalSchemas: PoolArgs[0], options?: { customOptions?
   return ((route: { httpPart?: string }) => ((route.httpPart === 'body' ? strict : coercing) as unknown as Compile)(route)) as never;
 };
 
+/** `exclusiveMinimum: n` (draft 7) → `minimum: n, exclusiveMinimum: true` (OpenAPI 3.0), and the same for maxima, everywhere in the document. */
+export function toOpenApi30Bounds(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(toOpenApi30Bounds);
+  if (!node || typeof node !== 'object') return node;
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(node)) out[key] = toOpenApi30Bounds(value);
+  for (const [exclusive, bound] of [['exclusiveMinimum', 'minimum'], ['exclusiveMaximum', 'maximum']] as const) {
+    if (typeof out[exclusive] === 'number') {
+      out[bound] = out[exclusive];
+      out[exclusive] = true;
+    }
+  }
+  return out;
+}
+
 export async function buildApp(options: Omit<AppDeps, 'store'> & { store?: ContentStore }): Promise<FastifyInstance> {
   const deps: AppDeps = { ...options, store: options.store ?? createFileContentStore(loadConfig().evidenceDir) };
   const app = Fastify({
@@ -121,6 +136,10 @@ export async function buildApp(options: Omit<AppDeps, 'store'> & { store?: Conte
   app.addSchema(ProblemSchema);
 
   await app.register(swagger, {
+    // The document is OpenAPI 3.0, whose schema dialect writes exclusive bounds as booleans beside
+    // minimum/maximum; route schemas are JSON Schema draft 7 (what ajv validates), where they are
+    // numbers. Only the document is rewritten: validation keeps the route's own schema.
+    transformObject: (document) => ('openapiObject' in document ? (toOpenApi30Bounds(document.openapiObject) as typeof document.openapiObject) : document.swaggerObject),
     openapi: {
       openapi: '3.0.3',
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
