@@ -66,7 +66,7 @@ export const CycleConfigSchema = Type.Object(
     rules: Type.Object(
       {
         minKeyProjectsPerSecretary: Type.Integer({ minimum: 1, maximum: 100 }),
-        rubric: Type.Array(Type.Object({ criterionId: refId, name: cycleText(200), weight: Type.Number({ exclusiveMinimum: 0, maximum: 1000 }) }, shut), { minItems: 1, maxItems: 50 }),
+        rubric: Type.Array(Type.Object({ criterionId: refId, name: cycleText(200), weight: Type.Number({ minimum: 0, maximum: 1000, description: '大于0（由 validateCycleConfig 检查）' }) }, shut), { minItems: 1, maxItems: 50 }),
         deductions: Type.Array(
           Type.Object({ code: oneOf(['open_ledger_entry', 'missing_evidence', 'negative_list'] as const), points: Type.Number({ minimum: 0, maximum: 1000 }) }, shut),
           { maxItems: 10 },
