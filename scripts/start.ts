@@ -304,8 +304,13 @@ async function main(): Promise<void> {
   fs.writeFileSync(bundlePath, bundle.code);
   workerHandle = await superviseWorker(temporalAddress, db, bundlePath);
 
-  // The client's gRPC channel reconnects by itself to the same address after a dev-server restart.
-  clientConnection = await Connection.connect({ address: temporalAddress });
+  // The client's gRPC channel reconnects by itself to the same address after a dev-server restart,
+  // but grpc-js backs off up to 2 minutes between attempts: after a long outage the API would
+  // answer 503 for up to that long after the server is back. A local server is cheap to retry.
+  clientConnection = await Connection.connect({
+    address: temporalAddress,
+    channelArgs: embeddedTemporal ? { 'grpc.initial_reconnect_backoff_ms': 250, 'grpc.max_reconnect_backoff_ms': 2000 } : {},
+  });
   const temporal = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
   app = await buildApp({ db, temporal, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, logger: log });
   await app.listen({ host: config.api.host, port: config.api.port });

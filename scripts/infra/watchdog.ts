@@ -28,7 +28,7 @@ async function parentGone(how: string): Promise<void> {
   clearInterval(poll);
   log.warn({ parentPid, how }, 'npm start is gone without stopping its services; stopping them');
   try {
-    const stopped = await reclaimLeftovers({ ...options, graceMs: 5000 }, log);
+    const stopped = await reclaimLeftovers({ ...options, graceMs: 5000, deadOwner: parentPid }, log);
     if (stopped.length) log.warn({ stopped }, 'stopped the services npm start left behind');
   } catch (error) {
     log.error({ err: error }, 'could not stop what npm start left behind');

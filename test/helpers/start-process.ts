@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { devServerPidFile, postmasterPid } from '../../scripts/infra/leftovers';
 import { freePort } from '../../scripts/infra/ports';
@@ -21,16 +22,40 @@ export interface StartEnv {
   DEMO: string;
 }
 
+/**
+ * A free port below the kernel's ephemeral range (32768 and up on Linux). The scenarios start
+ * npm start again and again on the same ports; a port from the ephemeral range (what freePort
+ * gives) can meanwhile become the local end of some outgoing connection on this busy machine, and
+ * the next bind fails.
+ */
+async function quietPort(taken: Set<number>): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (taken.has(port)) continue;
+    const free = await new Promise<boolean>((resolve) => {
+      const probe = net.createServer();
+      probe.once('error', () => resolve(false));
+      probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+    });
+    if (free) {
+      taken.add(port);
+      return port;
+    }
+  }
+  return freePort();
+}
+
 /** Fresh ports and the given data directory (which PostgreSQL, running as `postgres` when we are root, must reach). */
 export async function startEnv(dataDir: string, demo = false): Promise<StartEnv> {
   fs.mkdirSync(dataDir, { recursive: true });
   fs.chmodSync(dataDir, 0o755);
+  const taken = new Set<number>();
   return {
     DATA_DIR: dataDir,
-    PORT: String(await freePort()),
-    EMBEDDED_PG_PORT: String(await freePort()),
-    TEMPORAL_DEV_PORT: String(await freePort()),
-    TEMPORAL_UI_PORT: String(await freePort()),
+    PORT: String(await quietPort(taken)),
+    EMBEDDED_PG_PORT: String(await quietPort(taken)),
+    TEMPORAL_DEV_PORT: String(await quietPort(taken)),
+    TEMPORAL_UI_PORT: String(await quietPort(taken)),
     DEMO: demo ? '1' : '0',
   };
 }

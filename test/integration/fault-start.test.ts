@@ -282,6 +282,14 @@ describe('a SIGKILLed npm start leaves nothing that blocks the next start', () =
     expect(logged(third, /left running by an earlier npm start/)).toBe(true);
     expect(isAlive(pgPid2) || isAlive(devPid2)).toBe(false);
     await waitHealthy(third.base);
+
+    // A live npm start's services are not leftovers: a second copy on the same data directory is
+    // refused in one line, and the first one keeps running.
+    const copy = start(env);
+    expect((await copy.exited).code).toBe(1);
+    expect(copy.output().trim()).toMatch(new RegExp(`^start failed: another npm start \\(pid ${third.pid}\\) is running on this data directory`));
+    expect(copy.output().trim().split('\n')).toHaveLength(1);
+    expect(await health(third.base)).toBe(200);
     third.child.kill('SIGINT');
     expect((await third.exited).code).toBe(0);
   }, 300_000);
