@@ -18,12 +18,10 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, type Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
-import { Kysely, PostgresDialect } from 'kysely';
-import pg from 'pg';
 import type { Logger } from 'pino';
 import { buildApp } from '../api/app';
 import { loadConfig } from '../config';
-import { migrateToLatest, type Database, type Db } from '../db';
+import { createDb, migrateToLatest, type Db } from '../db';
 import { createLogger } from '../logger';
 import { createWorker, installRuntimeLogging } from '../worker';
 import { DEMO_CYCLE_ID, ensureDemoCity, type DemoLogin } from './demo';
@@ -290,9 +288,9 @@ async function main(): Promise<void> {
   const databaseUrl = postgres ? await ensureDatabase(postgres.serverUrl, config.database.embeddedDatabase) : config.database.url!;
 
   // pg's pool drops a connection that fails and opens a new one for the next query, so the pool
-  // survives a PostgreSQL restart (test/integration/fault-start.test.ts checks it) — given the
-  // guard in createRestartSafeDb.
-  db = createRestartSafeDb(databaseUrl);
+  // survives a PostgreSQL restart (test/integration/fault-start.test.ts checks it) — given
+  // createDb's error listener on every pooled client.
+  db = createDb(databaseUrl);
   const migrated = await migrateToLatest(db);
   log.info(`database migrated (${migrated.results?.length ?? 0} new migration(s))`);
 
@@ -342,23 +340,6 @@ async function main(): Promise<void> {
   process.stdout.write(lines.join('\n') + '\n');
 }
 
-/**
- * createDb (db/index.ts) plus one guard: pg emits 'error' on a client that is checked out of the
- * pool but has no query running (a transaction between two statements, a connection Kysely holds
- * for a moment) when the server goes away ("terminating connection due to unexpected postmaster
- * exit"). The pool listens for errors only on idle clients, so that event was unhandled and killed
- * the whole process on a PostgreSQL crash. With a listener on every client, the broken client
- * fails its next query instead and the pool discards it on release.
- * TODO: move the 'connect' listener into createDb, then use createDb here again.
- */
-function createRestartSafeDb(url: string): Db {
-  const pool = new pg.Pool({ connectionString: url, max: 10 });
-  pool.on('error', () => undefined);
-  pool.on('connect', (client) => {
-    client.on('error', (error) => log.debug({ err: error }, 'a pooled PostgreSQL connection failed'));
-  });
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-}
 
 /** The bundler reports every module at info; only its warnings matter here. */
 function quietBundlerLogger(logger: Logger) {
