@@ -67,7 +67,16 @@ const evidenceFileRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['evidence'],
         summary: 'Download an evidence file; its SHA-256 is re-checked and returned in x-content-sha256',
         params: Type.Object({ sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }) }, { additionalProperties: false }),
-        response: { 400: problem, 401: problem, 404: problem, 429: problem },
+        response: {
+          200: {
+            description: 'The stored bytes, re-checked against their SHA-256 (header x-content-sha256), as an attachment',
+            content: { 'application/octet-stream': { schema: { type: 'string', format: 'binary' } } },
+          },
+          400: problem,
+          401: problem,
+          404: problem,
+          429: problem,
+        },
       },
     },
     async (request, reply) => {
