@@ -25,7 +25,7 @@ import { createDb, migrateToLatest, type Db } from '../db';
 import { createLogger } from '../logger';
 import { createWorker, installRuntimeLogging } from '../worker';
 import { DEMO_CYCLE_ID, ensureDemoCity, type DemoLogin } from './demo';
-import { startEmbeddedPostgres, ensureDatabase, type RunningPostgres } from './infra/embedded-postgres';
+import { startEmbeddedPostgres, ensureDatabase, postgresDataDirFor, type RunningPostgres } from './infra/embedded-postgres';
 import { reclaimLeftovers } from './infra/leftovers';
 import { assertPortFree, StartupError } from './infra/ports';
 import { settlesWithin } from './infra/processes';
@@ -235,7 +235,9 @@ async function main(): Promise<void> {
   const startedAt = Date.now();
   const embeddedTemporal = !config.temporal.address;
   const embeddedPostgres = !config.database.url;
-  const postgresDataDir = embeddedPostgres ? path.join(config.dataDir, 'postgres') : null;
+  // As root in a folder other users cannot enter, the cluster lives outside the project (announced
+  // in the log and the banner; README "Embedded PostgreSQL as root"): everything below uses this.
+  const postgresDataDir = embeddedPostgres ? postgresDataDirFor(path.join(config.dataDir, 'postgres'), log) : null;
   const temporalDbFile = embeddedTemporal ? path.join(config.dataDir, 'temporal', 'temporal.db') : null;
 
   // An earlier `npm start` on this data directory that was killed (and whose watchdog died too)
@@ -274,7 +276,7 @@ async function main(): Promise<void> {
     })(),
     (async () => {
       if (!postgresDataDir) return null;
-      log.info('starting the embedded PostgreSQL');
+      log.info(`starting the embedded PostgreSQL (data in ${postgresDataDir})`);
       postgresSupervisor = new Supervisor('embedded PostgreSQL', (signal) =>
         startEmbeddedPostgres({ dataDir: postgresDataDir, port: config.database.embeddedPort, log, ownGroup: true, signal }),
         log,
