@@ -144,6 +144,8 @@ async function persistOnce(db: Db, input: PersistProjectInput): Promise<{ append
 
 /** Records (or refreshes) that this project's persistence is failing; best effort when the database itself is down. */
 async function recordLag(db: Db, input: PersistProjectInput, error: unknown): Promise<void> {
+  // NUL is the one character a PostgreSQL text column refuses: escape it in the stored message.
+  // eslint-disable-next-line no-control-regex
   const message = (error instanceof Error ? error.message : String(error)).replace(/\u0000/g, '\\u0000').slice(0, 2000);
   const pendingSeq = Math.min(...input.events.map((e) => e.seq));
   try {

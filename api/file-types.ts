@@ -28,5 +28,7 @@ function isPlainText(bytes: Buffer): boolean {
   // Valid UTF-8 without control characters other than tab, newline and carriage return.
   const text = new TextDecoder('utf-8', { fatal: false }).decode(sample);
   if (text.includes('\uFFFD') && sample.length === bytes.length) return false;
+  // Control characters other than tab, newline and carriage return mark binary content.
+  // eslint-disable-next-line no-control-regex
   return !/[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/.test(text);
 }

@@ -1,5 +1,5 @@
 /** Kysely's view of the schema: one interface per table, rows are snake_case. */
-import type { ColumnType, Insertable, Selectable } from 'kysely';
+import type { ColumnType, Selectable } from 'kysely';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, never>;
 
@@ -260,9 +260,4 @@ export interface PersistenceLagTable {
   last_error: string;
 }
 
-export type ProjectRow = Selectable<ProjectTable>;
-export type ProjectEventRow = Selectable<ProjectEventTable>;
-export type NotificationRow = Selectable<NotificationTable>;
-
 export type WiringCheck = Selectable<WiringCheckTable>;
-export type NewWiringCheck = Insertable<WiringCheckTable>;

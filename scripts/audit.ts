@@ -170,7 +170,7 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(`年度周期 ${cycleId}：核验 ${summary.verified} 个项目（含子项目共 ${summary.projectsCovered} 个），通过 ${summary.passed}，未通过 ${summary.failed} · 用时 ${(summary.durationMs / 1000).toFixed(1)} s\n`);
       for (const f of summary.failures) {
         if (f.error) process.stdout.write(`FAIL  ${f.projectId}  无法核验：${f.error}\n`);
-        for (const c of f.checks) process.stdout.write(`FAIL  ${f.projectId}  ${checkLine({ ...c, ok: false }).replace(/^FAIL  /, '')}\n`);
+        for (const c of f.checks) process.stdout.write(`FAIL  ${f.projectId}  ${checkLine({ ...c, ok: false }).replace(/^FAIL {2}/, '')}\n`);
       }
     }
     return summary.failed === 0 ? 0 : 1;

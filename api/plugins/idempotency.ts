@@ -147,7 +147,7 @@ export default fp(async function idempotency(app: FastifyInstance, options: { le
       return payload;
     }
     request.idempotency = null;
-    let body: unknown = null;
+    let body: unknown;
     try {
       body = typeof payload === 'string' ? JSON.parse(payload) : null;
     } catch {

@@ -21,7 +21,7 @@ import {
 import { getCycleConfig } from '../../db/cycles';
 import { getSeqQuery } from '../../workflows/messages';
 import { currentUser } from '../plugins/auth';
-import { ProblemError, problemRef, problemResponses } from '../problem';
+import { ProblemError, problemResponses } from '../problem';
 import * as S from '../schemas';
 
 export interface AuditRoutesOptions {
@@ -29,7 +29,6 @@ export interface AuditRoutesOptions {
   workflowBundlePath?: string;
 }
 
-const problem = problemRef;
 const errors = problemResponses(400, 401, 403, 404, 409, 429, 503);
 
 const Location = Type.Object(

@@ -7,9 +7,8 @@ import { cycleReferenceErrors, getCycleConfig, launchProgress, openNewCycle, sec
 import { validate, validateCycleConfig, type CycleConfig, type Refusal } from '../../workflows/lifecycle';
 import { launchCycleWorkflow, launchWorkflowId } from '../../workflows/launch-cycle';
 import { currentUser } from '../plugins/auth';
-import { ProblemError, problemRef, problemResponses } from '../problem';
+import { ProblemError, problemResponses } from '../problem';
 
-const problem = problemRef;
 const errors = problemResponses(400, 401, 403, 404, 409, 422, 429);
 
 const Progress = Type.Object({

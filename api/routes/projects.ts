@@ -1,6 +1,6 @@
 /** Projects: propose, list, read, and every lifecycle action of secretaries, reviewers, inspectors and the committee. */
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { Type, type TSchema } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { sql } from 'kysely';
 import { orgSubtree, orgSubtreeIds } from '../../db/auth';
@@ -12,11 +12,10 @@ import { projectWorkflowId } from '../../workflows/messages';
 import { projectWorkflow } from '../../workflows/project';
 import { projectSearchAttributes } from '../../workflows/search-attributes';
 import { currentUser } from '../plugins/auth';
-import { ProblemError, problemRef, problemResponses } from '../problem';
+import { ProblemError, problemResponses } from '../problem';
 import { act, actorOf, claimCheckText, inActionScope, newId, readProject, refusalProblem, viewAfter } from '../projects-service';
 import * as S from '../schemas';
 
-const problem = problemRef;
 const errors = problemResponses(400, 401, 403, 404, 409, 422, 429, 503);
 
 export function projectResponse(view: ProjectView) {
@@ -249,7 +248,7 @@ const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
     path: string,
     summary: string,
     body: B,
-    handler: (user: ReturnType<typeof currentUser>, params: any, body: any) => Promise<Awaited<ReturnType<typeof act>>>,
+    handler: (user: ReturnType<typeof currentUser>, params: Static<P>, body: Static<B>) => Promise<Awaited<ReturnType<typeof act>>>,
     params?: P,
   ) {
     app.post(

@@ -19,9 +19,8 @@ import {
   type OrgDirectoryEntry,
 } from '../../reports';
 import { currentUser } from '../plugins/auth';
-import { ProblemError, problemRef, problemResponses } from '../problem';
+import { ProblemError, problemResponses } from '../problem';
 
-const problem = problemRef;
 const errors = problemResponses(400, 401, 403, 404, 429);
 const params = Type.Object({ id: Type.String({ maxLength: 80 }) }, { additionalProperties: false });
 const Format = Type.Union([Type.Literal('json'), Type.Literal('html'), Type.Literal('md')], { default: 'json' });

@@ -91,7 +91,7 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
     } catch (error) {
       if (Date.now() > deadline) {
         await server.stop({ signal: 'SIGKILL', graceMs: 0 });
-        throw new Error(`temporal dev server did not answer on ${address} within 60 s: ${String(error)}\n${output}`);
+        throw new Error(`temporal dev server did not answer on ${address} within 60 s: ${String(error)}\n${output}`, { cause: error });
       }
       await settlesWithin(server.exited, 300);
     }

@@ -51,7 +51,6 @@ interface HttpResult {
   status: number;
   contentType: string;
   text: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   json: any;
 }
 
@@ -63,7 +62,6 @@ interface ChildRef {
   stage: string;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Project = any;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

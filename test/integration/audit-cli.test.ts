@@ -20,7 +20,6 @@ import auditRoutes from '../../api/routes/audit';
 import { createFileContentStore, type ContentStore } from '../../db/content-store';
 import type { PersonActor } from '../../workflows/lifecycle';
 import * as m from '../../workflows/messages';
-import type { ProjectView } from '../../workflows/messages';
 import { projectWorkflow } from '../../workflows/project';
 import { seedCast, type ApiCast } from '../helpers/api';
 import { committee, compressedCycle, proposal } from '../helpers/full-year';
@@ -192,7 +191,7 @@ describe('the audit command, cycle-wide verification and the audit API', () => {
       const result = await withEditedEvent(projectIds[1], 3, () => cli(['verify', projectIds[1], ...bundle()]));
       expect(result.code).toBe(1);
       expect(result.stdout).toMatch(new RegExp(`^FAIL  hash-chain .*\\[projectId=${projectIds[1]} seq=3 kind=edited\\]$`, 'm'));
-      expect(result.stdout).toMatch(/^PASS  temporal-replay /m);
+      expect(result.stdout).toMatch(/^PASS {2}temporal-replay /m);
       expect(result.stdout).toContain('结果：未通过');
     });
 
@@ -207,10 +206,10 @@ describe('the audit command, cycle-wide verification and the audit API', () => {
       const offline = await cli(['verify', '--archive', file, ...bundle()], { TEMPORAL_ADDRESS: undefined, DATABASE_URL: undefined });
       expect(offline.code, offline.stderr + offline.stdout).toBe(0);
       for (const name of ['archive-integrity', 'temporal-replay', 'hash-chain', 'event-log']) expect(offline.stdout).toMatch(new RegExp(`^PASS  ${name} `, 'm'));
-      expect(offline.stdout).toMatch(/^SKIP  evidence-files /m);
-      expect(offline.stdout).toMatch(/^SKIP  projection /m);
+      expect(offline.stdout).toMatch(/^SKIP {2}evidence-files /m);
+      expect(offline.stdout).toMatch(/^SKIP {2}projection /m);
       const withEvidence = await cli(['verify', '--archive', file, '--evidence-dir', storeDir, ...bundle()], { TEMPORAL_ADDRESS: undefined, DATABASE_URL: undefined });
-      expect(withEvidence.stdout).toMatch(/^PASS  evidence-files .*1 个证据文件/m);
+      expect(withEvidence.stdout).toMatch(/^PASS {2}evidence-files .*1 个证据文件/m);
 
       // An auditor's copy edited afterwards fails offline, located.
       const edited = JSON.parse(fs.readFileSync(file, 'utf8')) as AuditArchive;
@@ -234,7 +233,7 @@ describe('the audit command, cycle-wide verification and the audit API', () => {
       expect(tampered.code).toBe(1);
       expect(tampered.stderr).toMatch(/\] p-cli-3 未通过：.*hash-chain/);
       expect(tampered.stdout).toContain('通过 2，未通过 1');
-      expect(tampered.stdout).toMatch(/^FAIL  p-cli-3  hash-chain .*seq=3 kind=edited/m);
+      expect(tampered.stdout).toMatch(/^FAIL {2}p-cli-3 {2}hash-chain .*seq=3 kind=edited/m);
       // Replays in one process take turns, so verifying projects concurrently never breaks the replay check.
       expect(tampered.stdout).not.toContain('temporal-replay');
     });

@@ -158,7 +158,7 @@ describe('npm start heals its embedded services', () => {
   it('restarts a SIGKILLed Temporal dev server by itself on the same SQLite file; started workflows are still there', async () => {
     dumpOnFailure(system);
     const temporal = await connectTemporal(system.env);
-    let known: Array<{ workflowId: string; runId: string }> = [];
+    let known: Array<{ workflowId: string; runId: string }>;
     try {
       known = await waitUntil('demo project workflows', async () => {
         const found: Array<{ workflowId: string; runId: string }> = [];

@@ -4,30 +4,26 @@
  */
 export * from './types';
 export * from './labels';
-export { INLINE_TEXT_MAX, SUMMARY_MAX, STATE_MAX_BYTES, checkStateSize, checkStorableText, findUnstorableText, jsonBytes, unstorableCharacter, utf8Bytes } from './limits';
-export { apply, validate, replay, replaySteps, stateAt, LIFECYCLE_EVENT_TYPES, TIMER_EVENT_TYPES } from './machine';
+export { INLINE_TEXT_MAX, STATE_MAX_BYTES, checkStateSize, checkStorableText, findUnstorableText, jsonBytes, unstorableCharacter } from './limits';
+export { apply, validate, replay, replaySteps, stateAt, LIFECYCLE_EVENT_TYPES } from './machine';
 export { subProjectCreateEvent, reviewerActedThisRound } from './proposal';
 export { unsettledChildren } from './closing';
 export {
   computeAcceptance,
   computeProgress,
-  currentEvidence,
   gradeFor,
   hasEvidenceForQuarter,
-  indicatorActualsFromEvidence,
   indicatorProgress,
   keyProjectShortfall,
   ledgerCleared,
   missingEvidenceQuarters,
-  ownProgress,
   rankBestOf,
   rectificationRate,
 } from './scoring';
 export { isFinal, isSettled, STAGES } from './stages';
-export { isPerson } from './guards';
 export { LifecycleRefusalError } from './refusals';
 export { CYCLE_UTC_OFFSET, deadlineMs, isIsoDate, isIsoDateTime } from './time';
-export { validateCriterionScores, validateCycleConfig, validateProposalInput } from './validation';
+export { validateCycleConfig } from './validation';
 
 import { ROLLUP_ACTOR_ID, TIMER_ACTOR_ID } from './types';
 import type { SystemActor } from './types';

@@ -1,16 +1,12 @@
 /** Chinese labels of the lifecycle's domain values, for reports, exports and the UI. */
 import type {
   ChildStatus,
-  DeductionCode,
-  DispatchDecision,
   Grade,
   LedgerStatus,
   LifecycleEventType,
-  MemberItemKind,
   Orientation,
   ProjectType,
   Rating,
-  Recommendation,
   Role,
   Stage,
 } from './types';
@@ -61,12 +57,6 @@ export const ROLE_LABELS: Readonly<Record<Role | 'system', string>> = {
   system: '系统',
 };
 
-export const MEMBER_ITEM_KIND_LABELS: Readonly<Record<MemberItemKind, string>> = {
-  pledge: '承诺践诺',
-  breakthrough: '个人突破清单',
-  vanguard_post: '党员先锋岗',
-};
-
 export const CHILD_STATUS_LABELS: Readonly<Record<ChildStatus, string>> = {
   active: '推进中',
   cancelled: '已撤销',
@@ -77,24 +67,6 @@ export const LEDGER_STATUS_LABELS: Readonly<Record<LedgerStatus, string>> = {
   open: '待整改',
   reported: '已报整改',
   closed: '已销号',
-};
-
-export const DISPATCH_DECISION_LABELS: Readonly<Record<DispatchDecision, string>> = {
-  continue: '继续实施',
-  adjust: '调整',
-  terminate: '终止',
-};
-
-export const DEDUCTION_LABELS: Readonly<Record<DeductionCode, string>> = {
-  open_ledger_entry: '整改未清零',
-  missing_evidence: '佐证材料缺失',
-  negative_list: '负面清单',
-};
-
-export const RECOMMENDATION_LABELS: Readonly<Record<Recommendation, string>> = {
-  approve: '建议通过',
-  return: '建议退回修改',
-  reject: '建议不予通过',
 };
 
 export const EVENT_LABELS: Readonly<Record<LifecycleEventType, string>> = {

@@ -30,9 +30,6 @@ export function isFinal(stage: Stage): boolean {
   return FINAL.includes(stage);
 }
 
-/** Stages with work under way: evidence, member items, decomposition, dispatch. */
-export const WORK_STAGES: readonly Stage[] = ['in_progress'];
-
 /** Stages in which inspections and the rectification ledger stay open. */
 export const OVERSIGHT_STAGES: readonly Stage[] = ['in_progress', 'self_assessed'];
 

@@ -209,8 +209,6 @@ export type ReviewAction =
   | (ReviewActionBase & { action: 'timeoutReminded'; reviewer: OrgUser })
   | (ReviewActionBase & { action: 'escalated'; from: OrgUser; to: OrgUser });
 
-export type ReviewActionKind = ReviewAction['action'];
-
 export interface Delegation {
   to: OrgUser;
   by: Actor;

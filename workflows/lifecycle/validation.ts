@@ -81,11 +81,6 @@ export function optionalText(value: unknown, rule: string, fieldEn: string, fiel
   return requireText(value, rule, fieldEn, fieldZh, max);
 }
 
-export function requireId(value: unknown, rule: string, fieldEn: string, fieldZh: string): Refusal | null {
-  if (isId(value)) return null;
-  return invalid(rule, `${fieldEn} must be a non-empty id`, `${fieldZh}不能为空`);
-}
-
 export function validateOrgUser(value: unknown, rule: string, whoEn: string, whoZh: string): Refusal | null {
   const v = value as Partial<OrgUser> | null | undefined;
   if (v !== null && typeof v === 'object' && isId(v.orgId) && isId(v.userId)) return null;
