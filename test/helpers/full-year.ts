@@ -4,80 +4,20 @@
  */
 import { actAndRead } from './act';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import type { CycleConfig, PersonActor, ProposalInput, ProjectState } from '../../workflows/lifecycle';
+import type { PersonActor, ProjectState } from '../../workflows/lifecycle';
 import * as m from '../../workflows/messages';
 import type { ProjectView } from '../../workflows/messages';
 import { projectWorkflow } from '../../workflows/project';
 import { waitUntil } from './wait';
+import { committee, compressedCycle, proposal, QUARTER_OFFSETS_S } from '../fixtures/cycles';
 
-export const committee: PersonActor = { userId: 'u-committee', role: 'committee', orgId: 'org-committee' };
+// The cycle fixtures live in test/fixtures/cycles.ts; re-exported for the tests that import them from here.
+export { committee, compressedCycle, proposal, QUARTER_OFFSETS_S };
 export const inspector: PersonActor = { userId: 'u-inspector', role: 'inspector', orgId: 'org-committee' };
 export const leadSecretary: PersonActor = { userId: 'u-sec-oc1', role: 'secretary', orgId: 'org-oc1' };
 export const branchSecretary = (n: number): PersonActor => ({ userId: `u-sec-br${n}`, role: 'secretary', orgId: `org-br${n}` });
 
 const SECOND = 1000;
-
-/** Quarter deadlines this many seconds after the scenario starts. */
-// Generous gaps: the suite runs files in parallel on two cores, and the crash run restarts a worker
-// process mid-year; the scenario must finish each quarter's work well before its deadline.
-export const QUARTER_OFFSETS_S = [40, 70, 150, 180] as const;
-
-export function compressedCycle(cycleId: string, t0: number): CycleConfig & { reminderLeadMs: number; calendar: { monthlyReminders: string[] } } {
-  const at = (s: number) => new Date(t0 + s * SECOND).toISOString();
-  const year = new Date(t0).getUTCFullYear();
-  return {
-    cycleId,
-    year,
-    committee: { orgId: committee.orgId, userId: committee.userId },
-    calendar: {
-      proposalDeadline: at(5),
-      reviewDeadline: at(10),
-      letterDeadline: at(20),
-      quarters: QUARTER_OFFSETS_S.map((s, i) => ({ quarter: (i + 1) as 1 | 2 | 3 | 4, evidenceDeadline: at(s), inspectionWindowEnd: at(s + 15) })),
-      dispatchWindow: { start: at(70), end: at(150) },
-      selfAssessmentDeadline: at(190),
-      acceptanceWindow: { start: at(180), end: at(400) },
-      monthlyReminderDay: 5,
-      monthlyReminders: [at(50), at(160)],
-    },
-    reviewTimeouts: { remindAfterMs: 600 * SECOND, escalateAfterMs: 1200 * SECOND },
-    ledger: { warnBeforeMs: 2 * SECOND, escalateAfterMs: 600 * SECOND },
-    reminderLeadMs: 4 * SECOND,
-    rules: {
-      minKeyProjectsPerSecretary: 1,
-      rubric: [
-        { criterionId: 'c-goal', name: '目标完成', weight: 60 },
-        { criterionId: 'c-fusion', name: '党建与业务融合', weight: 40 },
-      ],
-      deductions: [
-        { code: 'open_ledger_entry', points: 5 },
-        { code: 'missing_evidence', points: 3 },
-        { code: 'negative_list', points: 10 },
-      ],
-      gradeThresholds: { excellent: 90, good: 80, pass: 60 },
-      bestOfListSize: 10,
-    },
-  } as CycleConfig & { reminderLeadMs: number; calendar: { monthlyReminders: string[] } };
-}
-
-export function proposal(year: number, title: string): ProposalInput {
-  return {
-    title,
-    type: 'improvement',
-    isKey: true,
-    orientation: 'goal',
-    problemIds: [],
-    businessGoal: '优化营商环境，提升政务服务满意度',
-    indicators: [
-      { id: 'i-visits', name: '走访企业', unit: '家', baseline: 0, target: 20, weight: 60 },
-      { id: 'i-satisfaction', name: '群众满意度', unit: '%', baseline: 80, target: 95, weight: 40 },
-    ],
-    milestones: [
-      { id: 'm-h1', title: '上半年完成走访', due: `${year}-06-30` },
-      { id: 'm-h2', title: '全年目标达成', due: `${year}-12-20` },
-    ],
-  };
-}
 
 export interface FullYearResult {
   parent: ProjectView;

@@ -1,37 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../api/app';
+import { describe, expect, it } from 'vitest';
 import { issueToken } from '../../db/auth';
 import { openCycle } from '../../db/cycles';
-import { seedCast, type ApiCast } from '../helpers/api';
-import { compressedCycle, proposal } from '../helpers/full-year';
-import { connectTemporal, createTestDatabase, startTestWorker, testLogger, type RunningTestWorker, type TestDatabase, type TestTemporal } from '../helpers/infra';
+import { compressedCycle, proposal } from '../fixtures/cycles';
+import { useHarness } from '../helpers/harness';
+import { waitUntil } from '../helpers/wait';
 
 describe('the project API: lifecycle actions, scoping and refusals', () => {
-  let database: TestDatabase;
-  let temporal: TestTemporal;
-  let worker: RunningTestWorker;
-  let app: FastifyInstance;
-  let cast: ApiCast;
   const cycle = compressedCycle('cy-api', Date.now());
   // The cast's committee reviewer is the cycle's committee user; the lead is the organ committee's secretary.
-  const as = (userId: string) => ({ authorization: `Bearer ${cast.tokens[userId]}` });
-  const post = (userId: string, url: string, payload: object = {}, headers: Record<string, string> = {}) =>
-    app.inject({ method: 'POST', url, headers: { ...as(userId), ...headers }, payload });
-
-  beforeAll(async () => {
-    database = await createTestDatabase('apiprojects');
-    temporal = await connectTemporal();
-    worker = await startTestWorker(database.db, temporal.taskQueue);
-    app = await buildApp({ db: database.db, temporal: temporal.client, namespace: temporal.namespace, taskQueue: temporal.taskQueue, logger: testLogger });
-    cast = await seedCast(database.db, cycle);
-  });
-  afterAll(async () => {
-    await app?.close();
-    await worker?.stop();
-    await temporal?.close();
-    await database?.close();
-  });
+  const h = useHarness({ name: 'apiprojects', cycle });
+  const { as, post } = h;
 
   async function propose(userId = 'u-sec-oc1') {
     const { title, ...rest } = proposal(cycle.year, '机关党建“双融双促”提升项目');
@@ -40,24 +18,17 @@ describe('the project API: lifecycle actions, scoping and refusals', () => {
     return response.json() as { id: string; stage: string; stageLabel: string };
   }
 
+  const version = (projectId: string) =>
+    h.db.selectFrom('projects').select('version').where('id', '=', projectId).executeTakeFirst().then((row) => row?.version ?? 0);
+
   /** The persisted version once the workflow has written its latest events (waits for the projection). */
   async function eventCount(projectId: string) {
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      const row = await database.db.selectFrom('projects').select('version').where('id', '=', projectId).executeTakeFirst();
-      if ((row && row.version > 0) || Date.now() > deadline) return row?.version ?? 0;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    return waitUntil('a persisted version', async () => { const v = await version(projectId); return v > 0 ? v : undefined; }, 10_000, 100).catch(() => version(projectId));
   }
 
   /** Waits until the projection holds `version` (the workflow persists asynchronously). */
-  async function persistedVersion(projectId: string, version: number) {
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      const row = await database.db.selectFrom('projects').select('version').where('id', '=', projectId).executeTakeFirst();
-      if ((row && row.version >= version) || Date.now() > deadline) return row?.version ?? 0;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+  async function persistedVersion(projectId: string, atLeast: number) {
+    return waitUntil(`version ${atLeast} persisted`, async () => { const v = await version(projectId); return v >= atLeast ? v : undefined; }, 10_000, 100).catch(() => version(projectId));
   }
 
   it('a returned proposal can be edited, resubmitted and approved, then signed', async () => {
@@ -77,16 +48,16 @@ describe('the project API: lifecycle actions, scoping and refusals', () => {
 
   it('another org’s secretary can neither read nor act on a project by guessing its id (404, nothing changes)', async () => {
     const project = await propose();
-    const read = await app.inject({ method: 'GET', url: `/projects/${project.id}`, headers: as('u-sec-b3') });
+    const read = await h.app.inject({ method: 'GET', url: `/projects/${project.id}`, headers: as('u-sec-b3') });
     expect(read.statusCode).toBe(404);
     const submit = await post('u-sec-b3', `/projects/${project.id}/submit`);
     expect(submit.statusCode).toBe(404);
-    expect((await app.inject({ method: 'GET', url: `/projects/${project.id}`, headers: as('u-sec-oc1') })).json().stage).toBe('draft');
+    expect((await h.app.inject({ method: 'GET', url: `/projects/${project.id}`, headers: as('u-sec-oc1') })).json().stage).toBe('draft');
   });
 
   it('the unit secretary reads the organ committee’s project in their subtree but cannot submit it (403 naming the rule)', async () => {
     const project = await propose();
-    expect((await app.inject({ method: 'GET', url: `/projects/${project.id}`, headers: as('u-sec-u1') })).statusCode).toBe(200);
+    expect((await h.app.inject({ method: 'GET', url: `/projects/${project.id}`, headers: as('u-sec-u1') })).statusCode).toBe(200);
     const response = await post('u-sec-u1', `/projects/${project.id}/submit`);
     expect(response.statusCode).toBe(403);
     expect(response.headers['content-type']).toContain('application/problem+json');
@@ -106,7 +77,7 @@ describe('the project API: lifecycle actions, scoping and refusals', () => {
 
   it('auditors read everything and change nothing', async () => {
     const project = await propose();
-    expect((await app.inject({ method: 'GET', url: `/projects/${project.id}`, headers: as('u-auditor') })).statusCode).toBe(200);
+    expect((await h.app.inject({ method: 'GET', url: `/projects/${project.id}`, headers: as('u-auditor') })).statusCode).toBe(200);
     const before = await eventCount(project.id);
     const response = await post('u-auditor', `/projects/${project.id}/submit`);
     expect(response.statusCode).toBe(403);
@@ -145,7 +116,7 @@ describe('the project API: lifecycle actions, scoping and refusals', () => {
     expect(second.statusCode).toBe(201);
     expect(second.headers['idempotent-replayed']).toBe('true');
     expect(second.json().id).toBe(first.json().id);
-    const count = await database.db.selectFrom('cycle_projects').select((eb) => eb.fn.countAll<number>().as('n')).where('create_event', '@>', JSON.stringify({ proposal: { title } }) as never).executeTakeFirstOrThrow();
+    const count = await h.db.selectFrom('cycle_projects').select((eb) => eb.fn.countAll<number>().as('n')).where('create_event', '@>', JSON.stringify({ proposal: { title } }) as never).executeTakeFirstOrThrow();
     expect(count.n).toBe(1);
     const reused = await post('u-sec-oc1', '/projects', { ...body, title: '另一个项目' }, key);
     expect(reused.statusCode).toBe(422);
@@ -155,19 +126,19 @@ describe('the project API: lifecycle actions, scoping and refusals', () => {
     await propose('u-sec-b3');
     // Wait for projections.
     await new Promise((r) => setTimeout(r, 1000));
-    const mine = await app.inject({ method: 'GET', url: `/projects?cycle=${cycle.cycleId}`, headers: as('u-sec-b3') });
+    const mine = await h.app.inject({ method: 'GET', url: `/projects?cycle=${cycle.cycleId}`, headers: as('u-sec-b3') });
     expect(mine.statusCode).toBe(200);
     expect(mine.json().items.length).toBeGreaterThan(0);
     expect(mine.json().items.every((p: { orgId: string }) => p.orgId === 'org-b3')).toBe(true);
-    const all = await app.inject({ method: 'GET', url: `/projects?cycle=${cycle.cycleId}&limit=2`, headers: as('u-committee') });
+    const all = await h.app.inject({ method: 'GET', url: `/projects?cycle=${cycle.cycleId}&limit=2`, headers: as('u-committee') });
     expect(all.json().items).toHaveLength(2);
     expect(all.json().total).toBeGreaterThan(2);
-    expect((await app.inject({ method: 'GET', url: '/projects?limit=100000', headers: as('u-committee') })).statusCode).toBe(400);
+    expect((await h.app.inject({ method: 'GET', url: '/projects?limit=100000', headers: as('u-committee') })).statusCode).toBe(400);
   });
 
   it('an inspector inspects only the orgs assigned to them (403 elsewhere, nothing recorded)', async () => {
-    await openCycle(database.db, { cycle, orgs: [], users: [{ id: 'u-inspector-2', name: '督查员二', role: 'inspector', orgId: cycle.committee.orgId }], projects: [], inspectorAssignments: [{ inspectorId: 'u-inspector-2', orgId: 'org-u2' }] });
-    cast.tokens['u-inspector-2'] = await issueToken(database.db, 'u-inspector-2', 'test');
+    await openCycle(h.db, { cycle, orgs: [], users: [{ id: 'u-inspector-2', name: '督查员二', role: 'inspector', orgId: cycle.committee.orgId }], projects: [], inspectorAssignments: [{ inspectorId: 'u-inspector-2', orgId: 'org-u2' }] });
+    h.cast.tokens['u-inspector-2'] = await issueToken(h.db, 'u-inspector-2', 'test');
     const project = await propose();
     await post('u-sec-oc1', `/projects/${project.id}/submit`);
     await post('u-committee', `/projects/${project.id}/review`, { decision: 'approve' });
@@ -183,7 +154,7 @@ describe('the project API: lifecycle actions, scoping and refusals', () => {
   });
 
   it('sends security headers on every response', async () => {
-    const response = await app.inject({ method: 'GET', url: '/health' });
+    const response = await h.app.inject({ method: 'GET', url: '/health' });
     expect(response.headers['x-content-type-options']).toBe('nosniff');
     expect(response.headers['x-frame-options']).toBeDefined();
   });
