@@ -9,7 +9,7 @@ describe('the project API: lifecycle actions, scoping and refusals', () => {
   const cycle = compressedCycle('cy-api', Date.now());
   // The cast's committee reviewer is the cycle's committee user; the lead is the organ committee's secretary.
   const h = useHarness({ name: 'apiprojects', cycle });
-  const { as, post } = h;
+  const { post } = h;
 
   async function propose(userId = 'u-sec-oc1') {
     const { title, ...rest } = proposal(cycle.year, '机关党建“双融双促”提升项目');
@@ -48,16 +48,16 @@ describe('the project API: lifecycle actions, scoping and refusals', () => {
 
   it('another org’s secretary can neither read nor act on a project by guessing its id (404, nothing changes)', async () => {
     const project = await propose();
-    const read = await h.app.inject({ method: 'GET', url: `/projects/${project.id}`, headers: as('u-sec-b3') });
+    const read = await h.get('u-sec-b3', `/projects/${project.id}`);
     expect(read.statusCode).toBe(404);
     const submit = await post('u-sec-b3', `/projects/${project.id}/submit`);
     expect(submit.statusCode).toBe(404);
-    expect((await h.app.inject({ method: 'GET', url: `/projects/${project.id}`, headers: as('u-sec-oc1') })).json().stage).toBe('draft');
+    expect((await h.get('u-sec-oc1', `/projects/${project.id}`)).json().stage).toBe('draft');
   });
 
   it('the unit secretary reads the organ committee’s project in their subtree but cannot submit it (403 naming the rule)', async () => {
     const project = await propose();
-    expect((await h.app.inject({ method: 'GET', url: `/projects/${project.id}`, headers: as('u-sec-u1') })).statusCode).toBe(200);
+    expect((await h.get('u-sec-u1', `/projects/${project.id}`)).statusCode).toBe(200);
     const response = await post('u-sec-u1', `/projects/${project.id}/submit`);
     expect(response.statusCode).toBe(403);
     expect(response.headers['content-type']).toContain('application/problem+json');
@@ -77,7 +77,7 @@ describe('the project API: lifecycle actions, scoping and refusals', () => {
 
   it('auditors read everything and change nothing', async () => {
     const project = await propose();
-    expect((await h.app.inject({ method: 'GET', url: `/projects/${project.id}`, headers: as('u-auditor') })).statusCode).toBe(200);
+    expect((await h.get('u-auditor', `/projects/${project.id}`)).statusCode).toBe(200);
     const before = await eventCount(project.id);
     const response = await post('u-auditor', `/projects/${project.id}/submit`);
     expect(response.statusCode).toBe(403);
@@ -126,14 +126,14 @@ describe('the project API: lifecycle actions, scoping and refusals', () => {
     await propose('u-sec-b3');
     // Wait for projections.
     await new Promise((r) => setTimeout(r, 1000));
-    const mine = await h.app.inject({ method: 'GET', url: `/projects?cycle=${cycle.cycleId}`, headers: as('u-sec-b3') });
+    const mine = await h.get('u-sec-b3', `/projects?cycle=${cycle.cycleId}`);
     expect(mine.statusCode).toBe(200);
     expect(mine.json().items.length).toBeGreaterThan(0);
     expect(mine.json().items.every((p: { orgId: string }) => p.orgId === 'org-b3')).toBe(true);
-    const all = await h.app.inject({ method: 'GET', url: `/projects?cycle=${cycle.cycleId}&limit=2`, headers: as('u-committee') });
+    const all = await h.get('u-committee', `/projects?cycle=${cycle.cycleId}&limit=2`);
     expect(all.json().items).toHaveLength(2);
     expect(all.json().total).toBeGreaterThan(2);
-    expect((await h.app.inject({ method: 'GET', url: '/projects?limit=100000', headers: as('u-committee') })).statusCode).toBe(400);
+    expect((await h.get('u-committee', '/projects?limit=100000')).statusCode).toBe(400);
   });
 
   it('an inspector inspects only the orgs assigned to them (403 elsewhere, nothing recorded)', async () => {

@@ -3,42 +3,22 @@
  * field, never a value silently stored as something else. Query strings and path parameters are
  * text by nature and keep their coercion. Lengths count characters (code points) at both doors.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../api/app';
-import { seedCast, type ApiCast } from '../helpers/api';
-import { compressedCycle, proposal } from '../helpers/full-year';
-import { connectTemporal, createTestDatabase, startTestWorker, testLogger, type RunningTestWorker, type TestDatabase, type TestTemporal } from '../helpers/infra';
+import { describe, expect, it } from 'vitest';
+import { compressedCycle, proposal } from '../fixtures/cycles';
+import { useHarness } from '../helpers/harness';
 
 describe('request bodies are validated as sent (no type coercion)', () => {
-  let database: TestDatabase;
-  let temporal: TestTemporal;
-  let worker: RunningTestWorker;
-  let app: FastifyInstance;
-  let cast: ApiCast;
   const cycle = compressedCycle('cy-strict', Date.now());
-  const as = (userId: string) => ({ authorization: `Bearer ${cast.tokens[userId]}` });
+  const h = useHarness({ name: 'apistrict', cycle, app: { rateLimitPerMinute: 100_000 } });
+  const { as } = h;
   const post = (userId: string, url: string, payload: unknown) =>
-    app.inject({ method: 'POST', url, headers: { ...as(userId), 'content-type': 'application/json' }, payload: JSON.stringify(payload) });
+    h.app.inject({ method: 'POST', url, headers: { ...as(userId), 'content-type': 'application/json' }, payload: JSON.stringify(payload) });
   const body = (overrides: Record<string, unknown> = {}) => {
     const { title, ...rest } = proposal(cycle.year, '严格校验测试项目');
     return { cycleId: cycle.cycleId, title, ...rest, ...overrides };
   };
-  const projectCount = async () => (await database.db.selectFrom('cycle_projects').select((eb) => eb.fn.countAll<number>().as('n')).where('cycle_id', '=', cycle.cycleId).executeTakeFirstOrThrow()).n;
+  const projectCount = async () => (await h.db.selectFrom('cycle_projects').select((eb) => eb.fn.countAll<number>().as('n')).where('cycle_id', '=', cycle.cycleId).executeTakeFirstOrThrow()).n;
 
-  beforeAll(async () => {
-    database = await createTestDatabase('apistrict');
-    temporal = await connectTemporal();
-    worker = await startTestWorker(database.db, temporal.taskQueue);
-    app = await buildApp({ db: database.db, temporal: temporal.client, namespace: temporal.namespace, taskQueue: temporal.taskQueue, logger: testLogger, rateLimitPerMinute: 100_000 });
-    cast = await seedCast(database.db, cycle);
-  });
-  afterAll(async () => {
-    await app?.close();
-    await worker?.stop();
-    await temporal?.close();
-    await database?.close();
-  });
 
   const indicators = proposal(2026, 'x').indicators;
   it.each([
@@ -66,7 +46,7 @@ describe('request bodies are validated as sent (no type coercion)', () => {
   });
 
   it('query strings and path parameters keep their coercion: ?limit=5&overdue=false and /inspections/2', async () => {
-    const list = await app.inject({ method: 'GET', url: `/projects?cycle=${cycle.cycleId}&limit=5&overdue=false`, headers: as('u-committee') });
+    const list = await h.get('u-committee', `/projects?cycle=${cycle.cycleId}&limit=5&overdue=false`);
     expect(list.statusCode, list.body).toBe(200);
     expect(list.json()).toMatchObject({ limit: 5, offset: 0 });
     // The quarter is coerced from the path; the project does not exist, so the answer is 404, not 400.

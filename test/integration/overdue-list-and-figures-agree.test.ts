@@ -5,40 +5,21 @@
  * deadline as text with today's UTC date, so a passed date-time deadline was never listed while the
  * figures counted it.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../api/app';
-import { seedCast, type ApiCast } from '../helpers/api';
-import { compressedCycle, proposal } from '../helpers/full-year';
-import { connectTemporal, createTestDatabase, startTestWorker, testLogger, type RunningTestWorker, type TestDatabase, type TestTemporal } from '../helpers/infra';
+import { describe, expect, it } from 'vitest';
+import { compressedCycle, proposal } from '../fixtures/cycles';
+import { useHarness } from '../helpers/harness';
+import { waitUntil } from '../helpers/wait';
 
 describe('overdue: the list and the figures agree', () => {
-  let database: TestDatabase;
-  let temporal: TestTemporal;
-  let worker: RunningTestWorker;
-  let app: FastifyInstance;
-  let cast: ApiCast;
   const cycle = compressedCycle('cy-overdue', Date.now());
-  const as = (userId: string) => ({ authorization: `Bearer ${cast.tokens[userId]}` });
+  const h = useHarness({ name: 'overdue', cycle });
+  const { as } = h;
   const post = async (userId: string, url: string, payload: object = {}) => {
-    const response = await app.inject({ method: 'POST', url, headers: as(userId), payload });
+    const response = await h.app.inject({ method: 'POST', url, headers: as(userId), payload });
     expect(response.statusCode, `${url}: ${response.body}`).toBeLessThan(300);
     return response.json();
   };
 
-  beforeAll(async () => {
-    database = await createTestDatabase('overdue');
-    temporal = await connectTemporal();
-    worker = await startTestWorker(database.db, temporal.taskQueue);
-    app = await buildApp({ db: database.db, temporal: temporal.client, namespace: temporal.namespace, taskQueue: temporal.taskQueue, logger: testLogger });
-    cast = await seedCast(database.db, cycle);
-  });
-  afterAll(async () => {
-    await app?.close();
-    await worker?.stop();
-    await temporal?.close();
-    await database?.close();
-  });
 
   /** A signed project with one ledger entry due at `deadline`. */
   async function projectWithLedgerEntry(title: string, deadline: string): Promise<string> {
@@ -52,11 +33,7 @@ describe('overdue: the list and the figures agree', () => {
       findings: ['进度滞后'],
       problems: [{ problem: '走访台账不全', responsibleOrgId: 'org-oc1', responsiblePersonId: 'u-sec-oc1', measures: '补齐走访台账', deadline }],
     });
-    const until = Date.now() + 15_000;
-    while (!(await database.db.selectFrom('ledger_entries').select('id').where('project_id', '=', project.id).executeTakeFirst())) {
-      if (Date.now() > until) throw new Error('the ledger entry was never persisted');
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitUntil('the ledger entry persisted', () => h.db.selectFrom('ledger_entries').select('id').where('project_id', '=', project.id).executeTakeFirst(), 15_000, 100);
     return project.id;
   }
 
@@ -67,11 +44,11 @@ describe('overdue: the list and the figures agree', () => {
     const onTime = await projectWithLedgerEntry('整改未到期项目', `${cycle.year}-12-31`);
     while (Date.now() <= passedAt + 200) await new Promise((r) => setTimeout(r, 100));
 
-    const list = await app.inject({ method: 'GET', url: `/projects?cycle=${cycle.cycleId}&overdue=true`, headers: as('u-committee') });
+    const list = await h.get('u-committee', `/projects?cycle=${cycle.cycleId}&overdue=true`);
     expect(list.statusCode, list.body).toBe(200);
     const listed = list.json().items.map((p: { id: string }) => p.id).sort();
 
-    const figures = await app.inject({ method: 'GET', url: `/cycles/${cycle.cycleId}/figures?asOf=${encodeURIComponent(new Date().toISOString())}`, headers: as('u-committee') });
+    const figures = await h.get('u-committee', `/cycles/${cycle.cycleId}/figures?asOf=${encodeURIComponent(new Date().toISOString())}`);
     expect(figures.statusCode, figures.body).toBe(200);
     const counted = [...new Set(figures.json().overdueLedger.map((i: { projectId: string }) => i.projectId))].sort();
 
@@ -82,9 +59,9 @@ describe('overdue: the list and the figures agree', () => {
     expect(list.json().total).toBe(1);
 
     // The secretary's scope applies to the overdue filter too; another org's secretary sees nothing.
-    const own = await app.inject({ method: 'GET', url: `/projects?cycle=${cycle.cycleId}&overdue=true`, headers: as('u-sec-oc1') });
+    const own = await h.get('u-sec-oc1', `/projects?cycle=${cycle.cycleId}&overdue=true`);
     expect(own.json().items.map((p: { id: string }) => p.id)).toEqual([late]);
-    const other = await app.inject({ method: 'GET', url: `/projects?cycle=${cycle.cycleId}&overdue=true`, headers: as('u-sec-b3') });
+    const other = await h.get('u-sec-b3', `/projects?cycle=${cycle.cycleId}&overdue=true`);
     expect(other.json()).toMatchObject({ items: [], total: 0 });
   });
 });

@@ -6,49 +6,28 @@
  * gone the activity's retry catches up by itself and everything verifies.
  */
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../api/app';
+import { describe, expect, inject, it } from 'vitest';
 import { verifyProject, type AuditDeps } from '../../audit';
 import { createFileContentStore } from '../../db/content-store';
-import { seedCast, type ApiCast } from '../helpers/api';
-import { compressedCycle, proposal } from '../helpers/full-year';
-import { connectTemporal, createTestDatabase, startTestWorker, testLogger, type RunningTestWorker, type TestDatabase, type TestTemporal } from '../helpers/infra';
+import { compressedCycle, proposal } from '../fixtures/cycles';
+import { useHarness } from '../helpers/harness';
 import { waitUntil } from '../helpers/wait';
 import os from 'node:os';
 
 describe('lagging persistence is visible and heals', () => {
-  let database: TestDatabase;
-  let temporal: TestTemporal;
-  let worker: RunningTestWorker;
-  let app: FastifyInstance;
-  let cast: ApiCast;
   const cycle = compressedCycle('cy-lag', Date.now());
-  const as = (userId: string) => ({ authorization: `Bearer ${cast.tokens[userId]}` });
-  const post = (userId: string, url: string, payload: object = {}) => app.inject({ method: 'POST', url, headers: as(userId), payload });
+  const h = useHarness({ name: 'persistlag', cycle });
+  const { post } = h;
 
-  beforeAll(async () => {
-    database = await createTestDatabase('persistlag');
-    temporal = await connectTemporal();
-    worker = await startTestWorker(database.db, temporal.taskQueue);
-    app = await buildApp({ db: database.db, temporal: temporal.client, namespace: temporal.namespace, taskQueue: temporal.taskQueue, logger: testLogger });
-    cast = await seedCast(database.db, cycle);
-  });
-  afterAll(async () => {
-    await app?.close();
-    await worker?.stop();
-    await temporal?.close();
-    await database?.close();
-  });
 
   it('a project whose writes keep failing shows in /health, in the lagging list and in the audit, then catches up', async () => {
     const { title, ...rest } = proposal(cycle.year, '持久化滞后测试项目');
     const id = (await post('u-sec-oc1', '/projects', { cycleId: cycle.cycleId, title, ...rest })).json().id as string;
-    await waitUntil('creation persisted', async () => (await database.db.selectFrom('projects').select('version').where('id', '=', id).executeTakeFirst())?.version);
+    await waitUntil('creation persisted', async () => (await h.db.selectFrom('projects').select('version').where('id', '=', id).executeTakeFirst())?.version);
 
     await sql`create function refuse_lagging_project() returns trigger language plpgsql as $$
-      begin if new.project_id = ${sql.lit(id)} then raise exception 'simulated: no space left on device'; end if; return new; end $$`.execute(database.db);
-    await sql`create trigger refuse_lagging_project before insert on project_events for each row execute function refuse_lagging_project()`.execute(database.db);
+      begin if new.project_id = ${sql.lit(id)} then raise exception 'simulated: no space left on device'; end if; return new; end $$`.execute(h.db);
+    await sql`create trigger refuse_lagging_project before insert on project_events for each row execute function refuse_lagging_project()`.execute(h.db);
 
     // The workflow still accepts the action: Temporal keeps it while the write is retried.
     const submitted = await post('u-sec-oc1', `/projects/${id}/submit`);
@@ -56,29 +35,29 @@ describe('lagging persistence is visible and heals', () => {
     expect(submitted.json().stage).toBe('in_review');
 
     const lagging = await waitUntil('lag recorded', async () => {
-      const r = await app.inject({ method: 'GET', url: '/persistence/lagging', headers: as('u-committee') });
+      const r = await h.get('u-committee', '/persistence/lagging');
       return r.json().total > 0 ? (r.json() as { total: number; items: { projectId: string; pendingSeq: number; lastError: string }[] }) : undefined;
     });
     expect(lagging.items[0]).toMatchObject({ projectId: id, pendingSeq: 2 });
     expect(lagging.items[0].lastError).toMatch(/no space left on device/);
-    expect((await app.inject({ method: 'GET', url: '/persistence/lagging', headers: as('u-sec-oc1') })).statusCode).toBe(403);
+    expect((await h.get('u-sec-oc1', '/persistence/lagging')).statusCode).toBe(403);
 
-    const health = await app.inject({ method: 'GET', url: '/health' });
+    const health = await h.app.inject({ method: 'GET', url: '/health' });
     expect(health.statusCode).toBe(200);
     expect(health.json()).toMatchObject({ status: 'degraded', persistence: { laggingProjects: 1 } });
 
-    const deps: AuditDeps = { db: database.db, temporal: temporal.client, store: createFileContentStore(os.tmpdir()), workflows: { workflowBundlePath: inject('workflowBundlePath') } };
+    const deps: AuditDeps = { db: h.db, temporal: h.temporal.client, store: createFileContentStore(os.tmpdir()), workflows: { workflowBundlePath: inject('workflowBundlePath') } };
     const report = await verifyProject(deps, id);
     const failed = report.checks.filter((c) => !c.ok).map((c) => c.check);
     expect(failed).toEqual(['persistence']);
     expect(report.checks.find((c) => c.check === 'persistence')?.failures?.[0]?.message).toMatch(/持久化滞后.*no space left on device/);
 
     // The cause goes away: the activity's own retry catches up, with nothing lost or doubled.
-    await sql`drop trigger refuse_lagging_project on project_events`.execute(database.db);
-    await waitUntil('lag cleared', async () => ((await database.db.selectFrom('persistence_lag').select('project_id').execute()).length === 0 ? true : undefined), 90_000, 500);
-    const events = await database.db.selectFrom('project_events').select(['seq', 'type']).where('project_id', '=', id).orderBy('seq').execute();
+    await sql`drop trigger refuse_lagging_project on project_events`.execute(h.db);
+    await waitUntil('lag cleared', async () => ((await h.db.selectFrom('persistence_lag').select('project_id').execute()).length === 0 ? true : undefined), 90_000, 500);
+    const events = await h.db.selectFrom('project_events').select(['seq', 'type']).where('project_id', '=', id).orderBy('seq').execute();
     expect(events.map((e) => e.type)).toEqual(['create', 'submit']);
-    expect((await app.inject({ method: 'GET', url: '/health' })).json().status).toBe('ok');
+    expect((await h.app.inject({ method: 'GET', url: '/health' })).json().status).toBe('ok');
     expect((await verifyProject(deps, id)).ok).toBe(true);
   }, 180_000);
 });

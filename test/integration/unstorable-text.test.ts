@@ -3,44 +3,24 @@
  * field) and an Update sent straight to Temporal (the lifecycle core's refusal, before anything
  * enters history). Nothing changes either way, so no project's event log can freeze on it.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FastifyInstance } from 'fastify';
+import { describe, expect, it } from 'vitest';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { buildApp } from '../../api/app';
 import { fetchRunHistories } from '../../audit';
 import type { Refusal } from '../../workflows/lifecycle';
 import * as m from '../../workflows/messages';
-import { seedCast, type ApiCast } from '../helpers/api';
-import { compressedCycle, proposal } from '../helpers/full-year';
-import { connectTemporal, createTestDatabase, startTestWorker, testLogger, type RunningTestWorker, type TestDatabase, type TestTemporal } from '../helpers/infra';
+import { compressedCycle, proposal } from '../fixtures/cycles';
+import { useHarness } from '../helpers/harness';
 import { SAMPLE_COMMANDS, stringPaths, withString } from '../fixtures/commands';
 
 const ENUM_PATHS = new Set(['type', 'actor.role', 'recommendation', 'rating', 'decision', 'changes.0.kind', 'item.kind']);
 
 describe('unstorable text through every door', () => {
-  let database: TestDatabase;
-  let temporal: TestTemporal;
-  let worker: RunningTestWorker;
-  let app: FastifyInstance;
-  let cast: ApiCast;
   const cycle = compressedCycle('cy-nul', Date.now());
-  const as = (userId: string) => ({ authorization: `Bearer ${cast.tokens[userId]}` });
+  const h = useHarness({ name: 'unstorable', cycle, app: { rateLimitPerMinute: 100_000 } });
+  const { as } = h;
   const post = (userId: string, url: string, payload: unknown) =>
-    app.inject({ method: 'POST', url, headers: { ...as(userId), 'content-type': 'application/json' }, payload: typeof payload === 'string' ? payload : JSON.stringify(payload) });
+    h.app.inject({ method: 'POST', url, headers: { ...as(userId), 'content-type': 'application/json' }, payload: typeof payload === 'string' ? payload : JSON.stringify(payload) });
 
-  beforeAll(async () => {
-    database = await createTestDatabase('unstorable');
-    temporal = await connectTemporal();
-    worker = await startTestWorker(database.db, temporal.taskQueue);
-    app = await buildApp({ db: database.db, temporal: temporal.client, namespace: temporal.namespace, taskQueue: temporal.taskQueue, logger: testLogger, rateLimitPerMinute: 100_000 });
-    cast = await seedCast(database.db, cycle);
-  });
-  afterAll(async () => {
-    await app?.close();
-    await worker?.stop();
-    await temporal?.close();
-    await database?.close();
-  });
 
   async function propose(): Promise<string> {
     const { title, ...rest } = proposal(cycle.year, '字符校验测试项目');
@@ -51,10 +31,10 @@ describe('unstorable text through every door', () => {
 
   it('an Update sent straight to Temporal with U+0000 in any text field of any command is refused and leaves no history', async () => {
     const id = await propose();
-    const handle = temporal.client.workflow.getHandle(m.projectWorkflowId(cycle.cycleId, id));
+    const handle = h.temporal.client.workflow.getHandle(m.projectWorkflowId(cycle.cycleId, id));
     const before = await handle.query(m.getProjectQuery);
     const acceptedUpdates = async () =>
-      (await fetchRunHistories(temporal.client, handle.workflowId)).flatMap((r) => r.history.events ?? []).filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes).length;
+      (await fetchRunHistories(h.temporal.client, handle.workflowId)).flatMap((r) => r.history.events ?? []).filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes).length;
     expect(await acceptedUpdates()).toBe(0);
     let tried = 0;
     for (const [type, command] of Object.entries(SAMPLE_COMMANDS) as [m.PersonEventType, object][]) {
@@ -76,7 +56,7 @@ describe('unstorable text through every door', () => {
 
   it('the API refuses U+0000, lone surrogates and control characters in bodies, query strings and paths with 400 problem+json naming the field', async () => {
     const id = await propose();
-    const versionBefore = (await app.inject({ method: 'GET', url: `/projects/${id}`, headers: as('u-sec-oc1') })).json().version;
+    const versionBefore = (await h.get('u-sec-oc1', `/projects/${id}`)).json().version;
     const cases: { name: string; send: () => ReturnType<typeof post>; field: string }[] = [
       { name: 'draft title with NUL', send: () => post('u-sec-oc1', `/projects/${id}/draft`, { title: '项目\u0000名称' }), field: 'title' },
       { name: 'draft title with a lone surrogate', send: () => post('u-sec-oc1', `/projects/${id}/draft`, '{"title":"项目\\ud800名称"}'), field: 'title' },
@@ -92,13 +72,13 @@ describe('unstorable text through every door', () => {
       expect(response.json()).toMatchObject({ rule: 'payload.unstorable_character', field: c.field });
       expect(response.json().detail).toMatch(/无法保存的字符/);
     }
-    const query = await app.inject({ method: 'GET', url: `/projects?cycle=a%00b`, headers: as('u-committee') });
+    const query = await h.get('u-committee', `/projects?cycle=a%00b`);
     expect(query.statusCode).toBe(400);
     expect(query.json()).toMatchObject({ field: 'cycle' });
-    const param = await app.inject({ method: 'GET', url: `/projects/P-%00`, headers: as('u-committee') });
+    const param = await h.get('u-committee', `/projects/P-%00`);
     expect(param.statusCode).toBe(400);
-    expect((await app.inject({ method: 'GET', url: `/projects/${id}`, headers: as('u-sec-oc1') })).json().version).toBe(versionBefore);
-    const projects = await database.db.selectFrom('projects').select('title').where('cycle_id', '=', cycle.cycleId).execute();
+    expect((await h.get('u-sec-oc1', `/projects/${id}`)).json().version).toBe(versionBefore);
+    const projects = await h.db.selectFrom('projects').select('title').where('cycle_id', '=', cycle.cycleId).execute();
     expect(projects.map((p) => p.title)).not.toContain('新项目');
   });
 });
