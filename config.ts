@@ -31,6 +31,10 @@ export interface Config {
     port: number;
   };
   logLevel: string;
+  /** `npm start` on the embedded defaults opens and launches the demo city; DEMO=0 skips it. */
+  demo: boolean;
+  /** An explicit temporal CLI binary for the embedded dev server; null means PATH, the cache, or a fresh build. */
+  temporalCli: string | null;
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -72,6 +76,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       port: int(env, 'PORT', 3000),
     },
     logLevel: str(env, 'LOG_LEVEL') ?? 'info',
+    demo: str(env, 'DEMO') !== '0',
+    temporalCli: str(env, 'TEMPORAL_CLI'),
   };
 }
 
@@ -90,4 +96,6 @@ export const CONFIG_ENV_VARS = [
   'HOST',
   'PORT',
   'LOG_LEVEL',
+  'DEMO',
+  'TEMPORAL_CLI',
 ] as const;

@@ -6,6 +6,7 @@
 import { sql, type Transaction } from 'kysely';
 import type { Database, Db } from '../db';
 import { chainHash } from '../db/hash-chain';
+import { activityLog } from './log';
 import { apply, type CycleConfig, type LifecycleEvent, type ProjectState } from '../workflows/lifecycle';
 
 export interface RecordedEvent {
@@ -161,8 +162,10 @@ async function recordLag(db: Db, input: PersistProjectInput, error: unknown): Pr
         }),
       )
       .execute();
-  } catch {
-    // The database is unreachable: /health reports that outage itself.
+  } catch (lagError) {
+    // The database is unreachable: /health reports that outage itself. The activity's own failure
+    // is logged by the worker ("Activity failed"); this one would otherwise be lost.
+    activityLog().warn('could not record the persistence lag', { projectId: input.projectId, error: lagError });
   }
 }
 

@@ -19,12 +19,17 @@ async function main(): Promise<void> {
   const connection = await Connection.connect({ address: config.temporal.address });
   const temporal = new Client({ connection, namespace: config.temporal.namespace });
   const app = await buildApp({ db, temporal, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, logger: log });
-  const close = async () => {
-    await app.close();
+  // The connection and the pool are created here, so they close with the app: after its
+  // in-flight requests are answered (onClose runs once the server stopped taking requests).
+  app.addHook('onClose', async () => {
     await connection.close();
     await db.destroy();
+  });
+  const close = async () => {
+    await app.close();
     process.exit(0);
   };
+  // Fire-and-forget from a signal handler: close() ends the process itself.
   process.once('SIGINT', () => void close());
   process.once('SIGTERM', () => void close());
   await app.listen({ host: config.api.host, port: config.api.port });

@@ -317,7 +317,7 @@ async function main(): Promise<void> {
 
   const base = `http://${config.api.host}:${config.api.port}`;
   let demo: DemoLogin[] = [];
-  if (embeddedPostgres && process.env.DEMO !== '0') demo = await ensureDemoCity(db, temporal, config.temporal.taskQueue);
+  if (embeddedPostgres && config.demo) demo = await ensureDemoCity(db, temporal, config.temporal.taskQueue);
   if (stopping) return;
   const lines = [
     '',

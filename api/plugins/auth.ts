@@ -93,7 +93,8 @@ export default fp(async function auth(app: FastifyInstance) {
     if (result === 'expired') throw refuse('访问令牌已过期，请重新获取。');
     request.user = result;
   });
-});
+  // Its refusals are ProblemErrors (answered by the errors plugin); it reads the app's deps.
+}, { name: 'auth', fastify: '5.x', dependencies: ['errors'], decorators: { fastify: ['deps'] } });
 
 /** The authenticated user; routes behind auth can rely on it. */
 export function currentUser(request: { user: AuthenticatedUser | null }): AuthenticatedUser {

@@ -143,7 +143,7 @@ export default fp(async function errors(app: FastifyInstance) {
       requestId: request.id,
     });
   });
-});
+}, { name: 'errors', fastify: '5.x' });
 
 /** The problem for an error the router raises before any route runs (Fastify's frameworkErrors). */
 export function frameworkProblem(error: FastifyError, request: FastifyRequest) {

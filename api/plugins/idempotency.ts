@@ -180,7 +180,8 @@ export default fp(async function idempotency(app: FastifyInstance, options: { le
   app.addHook('onResponse', async (request) => {
     if (request.idempotency) await release(request, 'request ended without storing an answer');
   });
-});
+  // Keys are per authenticated user (auth runs first); refusals are answered by the errors plugin.
+}, { name: 'idempotency', fastify: '5.x', dependencies: ['errors', 'auth'], decorators: { fastify: ['deps'] } });
 
 function isProblemBody(body: unknown): boolean {
   const b = body as { type?: unknown; title?: unknown; status?: unknown; detail?: unknown } | null;

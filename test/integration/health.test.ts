@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, Connection } from '@temporalio/client';
+import pino from 'pino';
 import { buildApp } from '../../api/app';
 import { createDb } from '../../db';
+import { loggerOptions } from '../../logger';
 import { freePort } from '../../scripts/infra/ports';
 import { connectTemporal, createTestDatabase, testLogger, type TestDatabase, type TestTemporal } from '../helpers/infra';
 
@@ -49,6 +51,31 @@ describe('GET /health when a dependency is down', () => {
       expect(body.checks.temporal.error).toBeTruthy();
     } finally {
       await app.close();
+    }
+  });
+});
+
+describe('request logs', () => {
+  it('every log line of a request carries its request id', async () => {
+    const database = await createTestDatabase('reqlog');
+    const temporal = await connectTemporal();
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = pino(loggerOptions('debug', 'test'), { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const app = await buildApp({ db: database.db, temporal: temporal.client, namespace: 'default', taskQueue: 'unused', logger, healthCheckIntervalMs: 60_000 });
+    try {
+      await app.ready();
+      lines.length = 0;
+      // A public route, a refused one (no token) and an unknown one: each logs at least its start and end.
+      for (const [id, url] of [['req-health-1', '/health'], ['req-refused-2', '/projects?cycle=x'], ['req-missing-3', '/no-such-route']] as const) {
+        await app.inject({ method: 'GET', url, headers: { 'x-request-id': id } });
+        expect(lines.length, `${url} logged`).toBeGreaterThan(0);
+        for (const line of lines) expect(line, `${url}: ${String(line.msg)}`).toMatchObject({ reqId: id });
+        lines.length = 0;
+      }
+    } finally {
+      await app.close();
+      await temporal.close();
+      await database.close();
     }
   });
 });
