@@ -2,13 +2,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../api/app';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createFileContentStore } from '../../db/content-store';
-import { seedCast, type ApiCast } from '../helpers/api';
-import { compressedCycle, proposal } from '../helpers/full-year';
-import { connectTemporal, createTestDatabase, startTestWorker, testLogger, type RunningTestWorker, type TestDatabase, type TestTemporal } from '../helpers/infra';
+import { compressedCycle, proposal } from '../fixtures/cycles';
+import { useHarness } from '../helpers/harness';
+import { waitUntil } from '../helpers/wait';
 
 function multipart(parts: { field: string; filename?: string; content: Buffer | string; type?: string }[]) {
   const boundary = `----party${Math.random().toString(16).slice(2)}`;
@@ -27,34 +25,19 @@ const PDF = Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.from('第一季度�
 const ELF = Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]), Buffer.alloc(64, 1)]);
 
 describe('evidence file uploads', () => {
-  let database: TestDatabase;
-  let temporal: TestTemporal;
-  let worker: RunningTestWorker;
-  let app: FastifyInstance;
-  let cast: ApiCast;
   const storeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'uploads-'));
   const store = createFileContentStore(storeDir);
   const cycle = compressedCycle('cy-uploads', Date.now());
-  const as = (userId: string) => ({ authorization: `Bearer ${cast.tokens[userId]}` });
-  const upload = (userId: string, parts: Parameters<typeof multipart>[0]) => {
-    const body = multipart(parts);
-    return app.inject({ method: 'POST', url: '/evidence-files', headers: { ...as(userId), ...body.headers }, payload: body.payload });
-  };
-
-  beforeAll(async () => {
-    database = await createTestDatabase('uploads');
-    temporal = await connectTemporal();
-    worker = await startTestWorker(database.db, temporal.taskQueue);
-    app = await buildApp({ db: database.db, temporal: temporal.client, namespace: temporal.namespace, taskQueue: temporal.taskQueue, logger: testLogger, store });
-    cast = await seedCast(database.db, cycle);
-  });
+  const h = useHarness({ name: 'uploads', cycle, app: { store } });
   afterAll(async () => {
-    await app?.close();
-    await worker?.stop();
-    await temporal?.close();
-    await database?.close();
     fs.rmSync(storeDir, { recursive: true, force: true });
   });
+  const { as } = h;
+  const upload = (userId: string, parts: Parameters<typeof multipart>[0]) => {
+    const body = multipart(parts);
+    return h.app.inject({ method: 'POST', url: '/evidence-files', headers: { ...as(userId), ...body.headers }, payload: body.payload });
+  };
+
 
   it('stores a PDF under its SHA-256 with a server-generated name and returns the hash', async () => {
     const response = await upload('u-sec-oc1', [{ field: 'file', filename: '../../etc/passwd.pdf', content: PDF, type: 'application/pdf' }]);
@@ -89,11 +72,11 @@ describe('evidence file uploads', () => {
   it('evidence citing the uploaded file can be downloaded by whoever may read the project, re-checked against its hash', async () => {
     const uploaded = (await upload('u-sec-oc1', [{ field: 'file', filename: 'q1.pdf', content: PDF }])).json().files[0];
     const { title, ...rest } = proposal(cycle.year, '上传测试项目');
-    const project = (await app.inject({ method: 'POST', url: '/projects', headers: as('u-sec-oc1'), payload: { cycleId: cycle.cycleId, title, ...rest } })).json();
-    await app.inject({ method: 'POST', url: `/projects/${project.id}/submit`, headers: as('u-sec-oc1'), payload: {} });
-    await app.inject({ method: 'POST', url: `/projects/${project.id}/review`, headers: as('u-committee'), payload: { decision: 'approve' } });
-    await app.inject({ method: 'POST', url: `/projects/${project.id}/letter`, headers: as('u-sec-oc1'), payload: { text: '责任书' } });
-    const evidence = await app.inject({
+    const project = (await h.app.inject({ method: 'POST', url: '/projects', headers: as('u-sec-oc1'), payload: { cycleId: cycle.cycleId, title, ...rest } })).json();
+    await h.app.inject({ method: 'POST', url: `/projects/${project.id}/submit`, headers: as('u-sec-oc1'), payload: {} });
+    await h.app.inject({ method: 'POST', url: `/projects/${project.id}/review`, headers: as('u-committee'), payload: { decision: 'approve' } });
+    await h.app.inject({ method: 'POST', url: `/projects/${project.id}/letter`, headers: as('u-sec-oc1'), payload: { text: '责任书' } });
+    const evidence = await h.app.inject({
       method: 'POST',
       url: `/projects/${project.id}/evidence`,
       headers: as('u-sec-oc1'),
@@ -101,20 +84,16 @@ describe('evidence file uploads', () => {
     });
     expect(evidence.statusCode, evidence.body).toBe(200);
     // Wait for the projection that links the file to the project.
-    for (let i = 0; i < 40; i++) {
-      const rows = await database.db.selectFrom('evidence').select('id').where('project_id', '=', project.id).execute();
-      if (rows.length) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    const download = await app.inject({ method: 'GET', url: `/evidence-files/${uploaded.sha256}`, headers: as('u-sec-u1') });
+    await waitUntil('the evidence persisted', async () => ((await h.db.selectFrom('evidence').select('id').where('project_id', '=', project.id).execute()).length ? true : undefined), 4_000, 100).catch(() => undefined);
+    const download = await h.get('u-sec-u1', `/evidence-files/${uploaded.sha256}`);
     expect(download.statusCode).toBe(200);
     expect(download.headers['x-content-sha256']).toBe(uploaded.sha256);
     expect(download.rawPayload.equals(PDF)).toBe(true);
     // Another unit's secretary may not.
-    expect((await app.inject({ method: 'GET', url: `/evidence-files/${uploaded.sha256}`, headers: as('u-sec-b3') })).statusCode).toBe(404);
+    expect((await h.get('u-sec-b3', `/evidence-files/${uploaded.sha256}`)).statusCode).toBe(404);
     // A stored file altered on disk is refused, not served.
     fs.writeFileSync(store.pathOf(uploaded.sha256), 'tampered');
-    const tampered = await app.inject({ method: 'GET', url: `/evidence-files/${uploaded.sha256}`, headers: as('u-sec-oc1') });
+    const tampered = await h.get('u-sec-oc1', `/evidence-files/${uploaded.sha256}`);
     expect(tampered.json().type).toBe('urn:party-projects:problem:content-integrity');
   });
 });

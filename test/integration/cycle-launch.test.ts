@@ -1,12 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../api/app';
+import { describe, expect, it } from 'vitest';
 import { launchProgressQuery, launchWorkflowId } from '../../workflows/launch-cycle';
 import type { CreateEvent } from '../../workflows/lifecycle';
-import { seedCast, type ApiCast } from '../helpers/api';
-import { compressedCycle, proposal } from '../helpers/full-year';
+import { compressedCycle, proposal } from '../fixtures/cycles';
 import { waitUntil } from '../helpers/wait';
-import { connectTemporal, createTestDatabase, startTestWorker, testLogger, type RunningTestWorker, type TestDatabase, type TestTemporal } from '../helpers/infra';
+import { useHarness } from '../helpers/harness';
 
 const SECRETARIES = [
   { userId: 'u-sec-u1', orgId: 'org-u1' },
@@ -18,30 +15,13 @@ const SECRETARIES = [
 ];
 
 describe('opening and launching a cycle', () => {
-  let database: TestDatabase;
-  let temporal: TestTemporal;
-  let worker: RunningTestWorker;
-  let app: FastifyInstance;
-  let cast: ApiCast;
   const setupCycle = compressedCycle('cy-setup', Date.now());
   const cycle = { ...compressedCycle('cy-launch', Date.now()), cycleId: 'cy-launch' };
   const TOTAL = 60;
 
-  beforeAll(async () => {
-    database = await createTestDatabase('launch');
-    temporal = await connectTemporal();
-    worker = await startTestWorker(database.db, temporal.taskQueue);
-    app = await buildApp({ db: database.db, temporal: temporal.client, namespace: temporal.namespace, taskQueue: temporal.taskQueue, logger: testLogger });
-    cast = await seedCast(database.db, setupCycle);
-  });
-  afterAll(async () => {
-    await app?.close();
-    await worker?.stop();
-    await temporal?.close();
-    await database?.close();
-  });
+  const h = useHarness({ name: 'launch', cycle: setupCycle });
 
-  const committee = () => ({ authorization: `Bearer ${cast.tokens['u-committee']}` });
+  const committee = () => ({ authorization: `Bearer ${h.cast.tokens['u-committee']}` });
 
   function plannedProjects() {
     return Array.from({ length: TOTAL }, (_, i) => {
@@ -66,9 +46,9 @@ describe('opening and launching a cycle', () => {
 
 
   it('opens a cycle and reports the secretaries who lead no key project', async () => {
-    const users = Object.values(cast.users).map((u) => ({ id: u.id, name: u.id, role: u.role, orgId: u.orgId }));
-    const orgs = await database.db.selectFrom('orgs').selectAll().execute();
-    const response = await app.inject({
+    const users = Object.values(h.cast.users).map((u) => ({ id: u.id, name: u.id, role: u.role, orgId: u.orgId }));
+    const orgs = await h.db.selectFrom('orgs').selectAll().execute();
+    const response = await h.app.inject({
       method: 'POST',
       url: '/cycles',
       headers: committee(),
@@ -78,21 +58,21 @@ describe('opening and launching a cycle', () => {
     const body = response.json();
     expect(body.launch).toMatchObject({ total: TOTAL, started: 0, pending: TOTAL, status: 'open' });
     expect(body.secretariesWithoutKeyProject.map((s: { secretaryId: string }) => s.secretaryId).sort()).toEqual(['u-sec-b2', 'u-sec-b3']);
-    const again = await app.inject({ method: 'POST', url: '/cycles', headers: committee(), payload: { cycle, orgs: [], users: [], projects: [] } });
+    const again = await h.app.inject({ method: 'POST', url: '/cycles', headers: committee(), payload: { cycle, orgs: [], users: [], projects: [] } });
     expect(again.statusCode).toBe(409);
   });
 
   it('a secretary cannot open or launch a cycle', async () => {
-    const response = await app.inject({ method: 'POST', url: `/cycles/${cycle.cycleId}/launch`, headers: { authorization: `Bearer ${cast.tokens['u-sec-oc1']}` }, payload: {} });
+    const response = await h.app.inject({ method: 'POST', url: `/cycles/${cycle.cycleId}/launch`, headers: { authorization: `Bearer ${h.cast.tokens['u-sec-oc1']}` }, payload: {} });
     expect(response.statusCode).toBe(403);
   });
 
   it('a launcher killed half way is finished by launching again, and nothing starts twice', async () => {
-    const first = await app.inject({ method: 'POST', url: `/cycles/${cycle.cycleId}/launch`, headers: committee(), payload: { batchSize: 3 } });
+    const first = await h.app.inject({ method: 'POST', url: `/cycles/${cycle.cycleId}/launch`, headers: committee(), payload: { batchSize: 3 } });
     expect(first.statusCode, first.body).toBe(202);
-    const launcher = temporal.client.workflow.getHandle(launchWorkflowId(cycle.cycleId));
+    const launcher = h.temporal.client.workflow.getHandle(launchWorkflowId(cycle.cycleId));
     // Launching again while it runs starts no second launcher.
-    const concurrent = await app.inject({ method: 'POST', url: `/cycles/${cycle.cycleId}/launch`, headers: committee(), payload: {} });
+    const concurrent = await h.app.inject({ method: 'POST', url: `/cycles/${cycle.cycleId}/launch`, headers: committee(), payload: {} });
     expect(concurrent.json().alreadyRunning).toBe(true);
     // Progress is visible while it runs.
     await waitUntil('some projects started', async () => {
@@ -100,33 +80,33 @@ describe('opening and launching a cycle', () => {
       return progress.started >= 6 ? progress : undefined;
     });
     await launcher.terminate('simulated launcher death');
-    const halfway = (await app.inject({ method: 'GET', url: `/cycles/${cycle.cycleId}`, headers: committee() })).json();
+    const halfway = (await h.app.inject({ method: 'GET', url: `/cycles/${cycle.cycleId}`, headers: committee() })).json();
     expect(halfway.launch.started).toBeGreaterThan(0);
     expect(halfway.launch.pending).toBeGreaterThan(0);
 
-    const resumed = await app.inject({ method: 'POST', url: `/cycles/${cycle.cycleId}/launch`, headers: committee(), payload: { batchSize: 20 } });
+    const resumed = await h.app.inject({ method: 'POST', url: `/cycles/${cycle.cycleId}/launch`, headers: committee(), payload: { batchSize: 20 } });
     expect(resumed.json().alreadyRunning).toBe(false);
-    await temporal.client.workflow.getHandle(launchWorkflowId(cycle.cycleId)).result();
-    const done = (await app.inject({ method: 'GET', url: `/cycles/${cycle.cycleId}`, headers: committee() })).json();
+    await h.temporal.client.workflow.getHandle(launchWorkflowId(cycle.cycleId)).result();
+    const done = (await h.app.inject({ method: 'GET', url: `/cycles/${cycle.cycleId}`, headers: committee() })).json();
     expect(done.launch).toMatchObject({ total: TOTAL, started: TOTAL, pending: 0, status: 'launched' });
 
     // Exactly one workflow per project.
     const count = await waitUntil('visibility to catch up', async () => {
-      const { count } = await temporal.client.workflow.count(`CycleId = '${cycle.cycleId}' AND WorkflowType = 'projectWorkflow'`);
+      const { count } = await h.temporal.client.workflow.count(`CycleId = '${cycle.cycleId}' AND WorkflowType = 'projectWorkflow'`);
       return count >= TOTAL ? count : undefined;
     });
     expect(count).toBe(TOTAL);
 
     // Launching a finished cycle again starts nothing.
-    await app.inject({ method: 'POST', url: `/cycles/${cycle.cycleId}/launch`, headers: committee(), payload: {} });
-    const again = await temporal.client.workflow.getHandle(launchWorkflowId(cycle.cycleId)).result();
+    await h.app.inject({ method: 'POST', url: `/cycles/${cycle.cycleId}/launch`, headers: committee(), payload: {} });
+    const again = await h.temporal.client.workflow.getHandle(launchWorkflowId(cycle.cycleId)).result();
     expect(again.started).toBe(0);
-    expect((await temporal.client.workflow.count(`CycleId = '${cycle.cycleId}' AND WorkflowType = 'projectWorkflow'`)).count).toBe(TOTAL);
+    expect((await h.temporal.client.workflow.count(`CycleId = '${cycle.cycleId}' AND WorkflowType = 'projectWorkflow'`)).count).toBe(TOTAL);
   });
 
   it('a launched project is a running workflow the API can act on', async () => {
-    const lead = { authorization: `Bearer ${cast.tokens['u-sec-oc1']}` };
-    const response = await app.inject({ method: 'POST', url: '/projects/L-001/submit', headers: lead, payload: {} });
+    const lead = { authorization: `Bearer ${h.cast.tokens['u-sec-oc1']}` };
+    const response = await h.app.inject({ method: 'POST', url: '/projects/L-001/submit', headers: lead, payload: {} });
     expect(response.statusCode, response.body).toBe(200);
     expect(response.json().stage).toBe('in_review');
   });

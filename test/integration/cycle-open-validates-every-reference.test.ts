@@ -5,20 +5,14 @@
  * committee user who does not exist — is one 400 problem naming the row and field of every error in
  * Chinese, with nothing written. The OpenAPI document shows the cycle's full schema.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../api/app';
-import { seedCast, type ApiCast } from '../helpers/api';
-import { compressedCycle } from '../helpers/full-year';
-import { connectTemporal, createTestDatabase, testLogger, type TestDatabase, type TestTemporal } from '../helpers/infra';
+import { describe, expect, it } from 'vitest';
+import { compressedCycle } from '../fixtures/cycles';
+import { useHarness } from '../helpers/harness';
 
 describe('POST /cycles validates the whole body and every reference before writing', () => {
-  let database: TestDatabase;
-  let temporal: TestTemporal;
-  let app: FastifyInstance;
-  let cast: ApiCast;
   const stamp = Date.now();
-  const open = (payload: unknown) => app.inject({ method: 'POST', url: '/cycles', headers: { authorization: `Bearer ${cast.tokens['u-committee']}` }, payload: payload as object });
+  const h = useHarness({ name: 'cycleopen', cycle: () => compressedCycle('cy-open-setup', stamp), worker: false });
+  const open = (payload: unknown) => h.app.inject({ method: 'POST', url: '/cycles', headers: { authorization: `Bearer ${h.cast.tokens['u-committee']}` }, payload: payload as object });
   const newTree = (cycleId: string) => {
     const cycle = { ...compressedCycle(cycleId, stamp), committee: { orgId: `${cycleId}-root`, userId: `${cycleId}-committee` } };
     return {
@@ -37,30 +31,19 @@ describe('POST /cycles validates the whole body and every reference before writi
   };
   /** Nothing of the cycle, its orgs or its users is stored. */
   const nothingWritten = async (cycleId: string) => {
-    const cycles = await database.db.selectFrom('cycles').select('id').where('id', '=', cycleId).execute();
-    const orgs = await database.db.selectFrom('orgs').select('id').where('id', 'like', `${cycleId}-%`).execute();
-    const users = await database.db.selectFrom('users').select('id').where('id', 'like', `${cycleId}-%`).execute();
+    const cycles = await h.db.selectFrom('cycles').select('id').where('id', '=', cycleId).execute();
+    const orgs = await h.db.selectFrom('orgs').select('id').where('id', 'like', `${cycleId}-%`).execute();
+    const users = await h.db.selectFrom('users').select('id').where('id', 'like', `${cycleId}-%`).execute();
     return cycles.length + orgs.length + users.length === 0;
   };
   const fieldsOf = (body: { errors: { field: string; detail: string }[] }) => body.errors.map((e) => e.field);
 
-  beforeAll(async () => {
-    database = await createTestDatabase('cycleopen');
-    temporal = await connectTemporal();
-    app = await buildApp({ db: database.db, temporal: temporal.client, namespace: temporal.namespace, taskQueue: temporal.taskQueue, logger: testLogger });
-    cast = await seedCast(database.db, compressedCycle('cy-open-setup', stamp));
-  });
-  afterAll(async () => {
-    await app?.close();
-    await temporal?.close();
-    await database?.close();
-  });
 
   it('opens a cycle with a brand-new org tree whose root has no parent', async () => {
     const body = newTree('cy-fresh');
     const response = await open(body);
     expect(response.statusCode, response.body).toBe(201);
-    const root = await database.db.selectFrom('orgs').select(['id', 'parent_id']).where('id', '=', 'cy-fresh-root').executeTakeFirstOrThrow();
+    const root = await h.db.selectFrom('orgs').select(['id', 'parent_id']).where('id', '=', 'cy-fresh-root').executeTakeFirstOrThrow();
     expect(root.parent_id).toBeNull();
     const again = await open(body);
     expect(again.statusCode).toBe(409);
@@ -119,7 +102,7 @@ describe('POST /cycles validates the whole body and every reference before writi
     expect(notAnEvent.statusCode, notAnEvent.body).toBe(400);
     expect(fieldsOf(notAnEvent.json())).toEqual(['projects.0.create']);
     for (const body of [null, [], 'cycle', 42]) {
-      const response = await app.inject({ method: 'POST', url: '/cycles', headers: { authorization: `Bearer ${cast.tokens['u-committee']}`, 'content-type': 'application/json' }, payload: JSON.stringify(body) });
+      const response = await h.app.inject({ method: 'POST', url: '/cycles', headers: { authorization: `Bearer ${h.cast.tokens['u-committee']}`, 'content-type': 'application/json' }, payload: JSON.stringify(body) });
       expect(response.statusCode, `${JSON.stringify(body)}: ${response.body}`).toBe(400);
     }
     expect(await nothingWritten('cy-partial')).toBe(true);
@@ -135,7 +118,7 @@ describe('POST /cycles validates the whole body and every reference before writi
   });
 
   it('the OpenAPI document describes the cycle, not an unknown value', async () => {
-    const doc = (await app.inject({ method: 'GET', url: '/docs/json' })).json();
+    const doc = (await h.app.inject({ method: 'GET', url: '/docs/json' })).json();
     const schema = doc.paths['/cycles'].post.requestBody.content['application/json'].schema;
     expect(Object.keys(schema.properties.cycle.properties)).toEqual(expect.arrayContaining(['cycleId', 'year', 'committee', 'calendar', 'reviewTimeouts', 'ledger', 'rules']));
     expect(schema.properties.cycle.properties.calendar.properties.quarters.items.properties).toHaveProperty('evidenceDeadline');

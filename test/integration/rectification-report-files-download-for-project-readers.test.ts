@@ -8,14 +8,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../api/app';
+import { describe, expect, it } from 'vitest';
 import { createFileContentStore } from '../../db/content-store';
 import type { ProjectState } from '../../workflows/lifecycle';
-import { seedCast, type ApiCast } from '../helpers/api';
-import { compressedCycle, proposal } from '../helpers/full-year';
-import { connectTemporal, createTestDatabase, startTestWorker, testLogger, type RunningTestWorker, type TestDatabase, type TestTemporal } from '../helpers/infra';
+import { compressedCycle, proposal } from '../fixtures/cycles';
+import { useHarness } from '../helpers/harness';
+import { waitUntil } from '../helpers/wait';
 
 function multipart(filename: string, content: Buffer) {
   const boundary = `----party${Math.random().toString(16).slice(2)}`;
@@ -30,34 +28,17 @@ function multipart(filename: string, content: Buffer) {
 const REPORT_PDF = Buffer.concat([Buffer.from('%PDF-1.7\n'), Buffer.from('整改报告附件：走访台账补齐情况'), Buffer.from('\n%%EOF')]);
 
 describe('downloading the files a rectification report cites', () => {
-  let database: TestDatabase;
-  let temporal: TestTemporal;
-  let worker: RunningTestWorker;
-  let app: FastifyInstance;
-  let cast: ApiCast;
   const store = createFileContentStore(fs.mkdtempSync(path.join(os.tmpdir(), 'report-files-')));
   const cycle = compressedCycle('cy-report-files', Date.now());
-  const as = (userId: string) => ({ authorization: `Bearer ${cast.tokens[userId]}` });
+  const h = useHarness({ name: 'reportfiles', cycle, app: { store } });
+  const { as } = h;
   const post = async (userId: string, url: string, payload: object = {}) => {
-    const response = await app.inject({ method: 'POST', url, headers: as(userId), payload });
+    const response = await h.app.inject({ method: 'POST', url, headers: as(userId), payload });
     expect(response.statusCode, `${url}: ${response.body}`).toBeLessThan(300);
     return response.json();
   };
-  const download = (userId: string, sha256: string) => app.inject({ method: 'GET', url: `/evidence-files/${sha256}`, headers: as(userId) });
+  const download = (userId: string, sha256: string) => h.get(userId, `/evidence-files/${sha256}`);
 
-  beforeAll(async () => {
-    database = await createTestDatabase('reportfiles');
-    temporal = await connectTemporal();
-    worker = await startTestWorker(database.db, temporal.taskQueue);
-    app = await buildApp({ db: database.db, temporal: temporal.client, namespace: temporal.namespace, taskQueue: temporal.taskQueue, logger: testLogger, store });
-    cast = await seedCast(database.db, cycle);
-  });
-  afterAll(async () => {
-    await app?.close();
-    await worker?.stop();
-    await temporal?.close();
-    await database?.close();
-  });
 
   it('the inspector and the committee download the report’s file and long text; an outsider gets 404', async () => {
     const { title, ...rest } = proposal(cycle.year, '整改附件下载项目');
@@ -73,7 +54,7 @@ describe('downloading the files a rectification report cites', () => {
     const entryId = (inspected as ProjectState).ledger[0].id;
 
     const body = multipart('整改附件.pdf', REPORT_PDF);
-    const uploaded = await app.inject({ method: 'POST', url: '/evidence-files', headers: { ...as('u-sec-oc1'), ...body.headers }, payload: body.payload });
+    const uploaded = await h.app.inject({ method: 'POST', url: '/evidence-files', headers: { ...as('u-sec-oc1'), ...body.headers }, payload: body.payload });
     expect(uploaded.statusCode, uploaded.body).toBe(201);
     const file = uploaded.json().files[0] as { sha256: string; size: number };
     // Longer than the inline limit: the report's text is claim-checked into the store.
@@ -88,13 +69,10 @@ describe('downloading the files a rectification report cites', () => {
     expect(textSha).toMatch(/^[0-9a-f]{64}$/);
 
     // Downloads read the persisted projection: wait until it holds the report.
-    const until = Date.now() + 15_000;
-    for (;;) {
-      const row = await database.db.selectFrom('projects').select('state').where('id', '=', project.id).executeTakeFirst();
-      if ((row?.state as ProjectState | undefined)?.ledger[0]?.reports.length) break;
-      if (Date.now() > until) throw new Error('the report was never persisted');
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitUntil('the report persisted', async () => {
+      const row = await h.db.selectFrom('projects').select('state').where('id', '=', project.id).executeTakeFirst();
+      return (row?.state as ProjectState | undefined)?.ledger[0]?.reports.length ? true : undefined;
+    }, 15_000, 100);
 
     for (const reader of ['u-inspector', 'u-committee', 'u-auditor', 'u-sec-u1']) {
       const pdf = await download(reader, file.sha256);
