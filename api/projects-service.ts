@@ -11,8 +11,7 @@ import type { AuthenticatedUser } from '../db/auth';
 import { orgSubtree } from '../db/auth';
 import { inspectorCovers } from '../db/cycles';
 import { INLINE_TEXT_MAX, type PersonActor, type ProjectState, type Refusal, type TextRef } from '../workflows/lifecycle';
-import { getProjectQuery, PERSON_UPDATES, projectWorkflowId, type ActionResult, type Command, type PersonEventType, type ProjectView } from '../workflows/messages';
-import { LIFECYCLE_REFUSAL } from '../workflows/project';
+import { getProjectQuery, LIFECYCLE_REFUSAL, personUpdate, projectWorkflowId, type ActionResult, type Command, type PersonEventType, type ProjectView } from '../workflows/messages';
 import { ProblemError } from './problem';
 
 /**
@@ -149,9 +148,7 @@ export async function act<T extends PersonEventType>(
   await check?.(ref, view);
   const command = { ...fields, type, actor: actorOf(user) } as Command<T>;
   try {
-    const result = (await app.deps.temporal.workflow
-      .getHandle(ref.workflowId)
-      .executeUpdate(PERSON_UPDATES[type] as never, { args: [command] as never, updateId: currentUpdateId() })) as ActionResult;
+    const result = await app.deps.temporal.workflow.getHandle(ref.workflowId).executeUpdate(personUpdate(type), { args: [command], updateId: currentUpdateId() });
     return { ...result, ref };
   } catch (error) {
     if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure && error.cause.type === LIFECYCLE_REFUSAL) {

@@ -4,6 +4,7 @@
  * refusal are Updates with validators; engine-internal notices (child → parent roll-up, parent →
  * child cancellation) are Signals; state is read by Queries.
  */
+import type { UpdateDefinition } from '@temporalio/common';
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { EventOf, LifecycleEvent, LifecycleEventType, ProjectState } from './lifecycle';
 
@@ -104,6 +105,14 @@ export const PERSON_UPDATES = {
 
 export type PersonEventType = keyof typeof PERSON_UPDATES;
 
+/** The Update definition of each person-driven event type, typed by its command. */
+export type PersonUpdates = { [T in PersonEventType]: UpdateDefinition<ActionResult, [Command<T>]> };
+
+/** The Update of one event type, typed so `executeUpdate(personUpdate(type), { args: [command] })` needs no cast. */
+export function personUpdate<T extends PersonEventType>(type: T): PersonUpdates[T] {
+  return PERSON_UPDATES[type] as unknown as PersonUpdates[T];
+}
+
 /** A sub-project reports its stage and progress to its parent (roll-up). */
 export const childUpdatedSignal = defineSignal<[{ childId: string; stage: ProjectState['stage']; progress: number }]>('childUpdated');
 /** The parent cancelled this sub-project at dispatch. */
@@ -116,6 +125,9 @@ export const getProjectQuery = defineQuery<ProjectView>('getProject');
 export const getSeqQuery = defineQuery<{ seq: number; stage: ProjectState['stage'] }>('getSeq');
 /** The lifecycle events applied in the current run (earlier runs' events are in the event log). */
 export const getRunEventsQuery = defineQuery<{ firstSeq: number; events: LifecycleEvent[] }>('getRunEvents');
+
+/** The ApplicationFailure type of a lifecycle refusal (its details[0] is the Refusal). */
+export const LIFECYCLE_REFUSAL = 'LifecycleRefusal';
 
 /** Deterministic workflow id of a project or sub-project. */
 export function projectWorkflowId(cycleId: string, projectId: string): string {

@@ -45,6 +45,7 @@ import {
   getProjectQuery,
   getRunEventsQuery,
   getSeqQuery,
+  LIFECYCLE_REFUSAL,
   PERSON_UPDATES,
   projectWorkflowId,
   reassignSubProjectSignal,
@@ -84,7 +85,7 @@ export interface ProjectWorkflowInput {
   continueAsNewAfterEvents?: number;
 }
 
-export const LIFECYCLE_REFUSAL = 'LifecycleRefusal';
+export { LIFECYCLE_REFUSAL };
 
 function refusalFailure(refusal: Refusal): ApplicationFailure {
   return ApplicationFailure.create({
