@@ -11,7 +11,7 @@ import type { TestProject } from 'vitest/node';
 import { loadConfig } from '../config';
 import { createLogger } from '../logger';
 import { startEmbeddedPostgres } from '../scripts/infra/embedded-postgres';
-import { freePort } from '../scripts/infra/ports';
+import { freePort, StartupError } from '../scripts/infra/ports';
 import { ensureTemporalCli } from '../scripts/infra/temporal-cli';
 import { startTemporalDevServer } from '../scripts/infra/temporal-dev-server';
 
@@ -25,6 +25,16 @@ declare module 'vitest' {
 }
 
 export default async function setup(project: TestProject) {
+  try {
+    return await startInfrastructure(project);
+  } catch (error) {
+    // A service that cannot start says what to do in one line; a stack would only bury it.
+    if (error instanceof StartupError) error.stack = `test infrastructure failed to start: ${error.message}`;
+    throw error;
+  }
+}
+
+async function startInfrastructure(project: TestProject) {
   const config = loadConfig();
   const log = createLogger(process.env.TEST_LOG_LEVEL ?? 'warn', 'test-infra');
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'party-projects-test-'));

