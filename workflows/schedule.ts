@@ -33,13 +33,13 @@ export interface ScheduleOptions {
 }
 
 /** The monthly reminder instants: the cycle's explicit list, else the reminder day of each month at 09:00 Beijing time. */
-export function monthlyReminderInstants(cycle: CycleConfig & { calendar: { monthlyReminders?: string[] } }): string[] {
+export function monthlyReminderInstants(cycle: CycleConfig): string[] {
   if (cycle.calendar.monthlyReminders) return cycle.calendar.monthlyReminders;
   const day = String(cycle.calendar.monthlyReminderDay).padStart(2, '0');
   return Array.from({ length: 12 }, (_, i) => `${cycle.year}-${String(i + 1).padStart(2, '0')}-${day}T09:00:00+08:00`);
 }
 
-export function scheduleOptions(cycle: CycleConfig & { reminderLeadMs?: number }): ScheduleOptions {
+export function scheduleOptions(cycle: CycleConfig): ScheduleOptions {
   return { reminderLeadMs: cycle.reminderLeadMs ?? DEFAULT_REMINDER_LEAD_MS, monthlyReminders: monthlyReminderInstants(cycle) };
 }
 

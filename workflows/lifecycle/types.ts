@@ -77,6 +77,8 @@ export interface CycleCalendar {
   acceptanceWindow: DateWindow;
   /** Day of the month (1..28) on which the monthly reminder (月提示) goes out. */
   monthlyReminderDay: number;
+  /** Explicit instants of the monthly reminders, overriding `monthlyReminderDay` (compressed test calendars). */
+  monthlyReminders?: IsoDateTime[];
 }
 
 export interface RubricCriterion {
@@ -122,6 +124,8 @@ export interface CycleConfig {
   /** Ledger entries are warned `warnBeforeMs` before and escalated `escalateAfterMs` after their deadline. */
   ledger: { warnBeforeMs: number; escalateAfterMs: number };
   rules: CycleRules;
+  /** How long before each deadline its reminder goes out (default three days). */
+  reminderLeadMs?: number;
 }
 
 // ---------------------------------------------------------------------------------------------
