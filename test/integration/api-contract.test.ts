@@ -1,41 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Validator } from '@seriousme/openapi-schema-validator';
-import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../api/app';
-import { seedCast, type ApiCast } from '../helpers/api';
-import { compressedCycle, proposal } from '../helpers/full-year';
-import { connectTemporal, createTestDatabase, startTestWorker, testLogger, type RunningTestWorker, type TestDatabase, type TestTemporal } from '../helpers/infra';
+import { compressedCycle, proposal } from '../fixtures/cycles';
+import { useHarness } from '../helpers/harness';
 
 describe('the API contract: OpenAPI document, route inventory and fuzzing', () => {
-  let database: TestDatabase;
-  let temporal: TestTemporal;
-  let worker: RunningTestWorker;
-  let app: FastifyInstance;
-  let cast: ApiCast;
   const cycle = compressedCycle('cy-contract', Date.now());
 
-  beforeAll(async () => {
-    database = await createTestDatabase('apicontract');
-    temporal = await connectTemporal();
-    worker = await startTestWorker(database.db, temporal.taskQueue);
-    app = await buildApp({ db: database.db, temporal: temporal.client, namespace: temporal.namespace, taskQueue: temporal.taskQueue, logger: testLogger, rateLimitPerMinute: 100_000 });
-    await app.ready();
-    cast = await seedCast(database.db, cycle);
-  });
-  afterAll(async () => {
-    await app?.close();
-    await worker?.stop();
-    await temporal?.close();
-    await database?.close();
-  });
+  const h = useHarness({ name: 'apicontract', cycle, app: { rateLimitPerMinute: 100_000 }, ready: true });
 
   function openapi() {
-    return app.swagger() as { paths: Record<string, Record<string, unknown>>; openapi: string };
+    return h.app.swagger() as { paths: Record<string, Record<string, unknown>>; openapi: string };
   }
 
   it('serves an OpenAPI 3 document that validates against the OpenAPI 3 schema', async () => {
-    const response = await app.inject({ method: 'GET', url: '/docs/json' });
+    const response = await h.app.inject({ method: 'GET', url: '/docs/json' });
     expect(response.statusCode).toBe(200);
     const result = await new Validator().validate(response.json());
     expect(result.errors ?? []).toEqual([]);
@@ -45,7 +24,7 @@ describe('the API contract: OpenAPI document, route inventory and fuzzing', () =
   it('documents exactly the registered API routes (no undocumented or debug endpoints)', () => {
     const documented = Object.entries(openapi().paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
     // The interactive docs are the only routes outside the document.
-    const registered = app.routeInventory.filter((r) => !r.includes(' /docs')).map((r) => r.replace(/:(\w+)/g, '{$1}'));
+    const registered = h.app.routeInventory.filter((r) => !r.includes(' /docs')).map((r) => r.replace(/:(\w+)/g, '{$1}'));
     expect([...registered].sort()).toEqual([...documented].sort());
     const expected = [
       'GET /health',
@@ -100,7 +79,7 @@ describe('the API contract: OpenAPI document, route inventory and fuzzing', () =
   });
 
   it('an over-long path parameter is answered 414 as application/problem+json with a Chinese detail, as documented (was plain JSON)', async () => {
-    const response = await app.inject({ method: 'GET', url: `/projects/${'p'.repeat(150)}`, headers: { authorization: `Bearer ${cast.tokens['u-committee']}` } });
+    const response = await h.app.inject({ method: 'GET', url: `/projects/${'p'.repeat(150)}`, headers: { authorization: `Bearer ${h.cast.tokens['u-committee']}` } });
     expect(response.statusCode).toBe(414);
     expect(response.headers['content-type']).toContain('application/problem+json');
     expect(response.headers['x-request-id']).toBeTruthy();
@@ -110,7 +89,7 @@ describe('the API contract: OpenAPI document, route inventory and fuzzing', () =
   });
 
   it('a malformed percent-encoding in the path is answered 400 as application/problem+json (was plain JSON)', async () => {
-    const response = await app.inject({ method: 'GET', url: '/projects/%E0%A4%A', headers: { authorization: `Bearer ${cast.tokens['u-committee']}` } });
+    const response = await h.app.inject({ method: 'GET', url: '/projects/%E0%A4%A', headers: { authorization: `Bearer ${h.cast.tokens['u-committee']}` } });
     expect(response.statusCode).toBe(400);
     expect(response.headers['content-type']).toContain('application/problem+json');
     expect(response.json().detail).toMatch(/URL/);
@@ -119,7 +98,7 @@ describe('the API contract: OpenAPI document, route inventory and fuzzing', () =
   it('every answer without a token is a documented status with the documented media type', async () => {
     for (const { method, path, op } of operations()) {
       const url = path.replace(/\{quarter\}/g, '1').replace(/\{checkId\}/g, '00000000-0000-4000-8000-000000000000').replace(/\{[^}]+\}/g, 'x1');
-      const response = await app.inject({ method: method as 'GET', url, payload: method === 'GET' ? undefined : {} });
+      const response = await h.app.inject({ method: method as 'GET', url, payload: method === 'GET' ? undefined : {} });
       const documented = op.responses[String(response.statusCode)];
       expect(documented, `${method} ${path} answered ${response.statusCode}, not documented`).toBeDefined();
       const media = Object.keys(documented?.content ?? {});
@@ -131,7 +110,7 @@ describe('the API contract: OpenAPI document, route inventory and fuzzing', () =
     for (const [path, ops] of Object.entries(openapi().paths)) {
       for (const method of Object.keys(ops)) {
         const url = path.replace(/\{quarter\}/g, '1').replace(/\{[^}]+\}/g, 'x1');
-        const response = await app.inject({ method: method.toUpperCase() as 'GET', url, payload: method === 'get' ? undefined : {} });
+        const response = await h.app.inject({ method: method.toUpperCase() as 'GET', url, payload: method === 'get' ? undefined : {} });
         if (path === '/health') expect(response.statusCode).not.toBe(401);
         else expect(response.statusCode, `${method} ${path}`).toBe(401);
       }
@@ -140,18 +119,18 @@ describe('the API contract: OpenAPI document, route inventory and fuzzing', () =
 
   it('fuzzed inputs to every route never cause a 5xx and never change anything when refused', async () => {
     const { title, ...rest } = proposal(cycle.year, '模糊测试目标项目');
-    const created = await app.inject({
+    const created = await h.app.inject({
       method: 'POST',
       url: '/projects',
-      headers: { authorization: `Bearer ${cast.tokens['u-sec-oc1']}` },
+      headers: { authorization: `Bearer ${h.cast.tokens['u-sec-oc1']}` },
       payload: { cycleId: cycle.cycleId, title, ...rest },
     });
     expect(created.statusCode).toBe(201);
     const projectId = created.json().id as string;
     const routes = Object.entries(openapi().paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => ({ method: m.toUpperCase(), path })));
-    const users = Object.keys(cast.tokens);
+    const users = Object.keys(h.cast.tokens);
     const countEvents = async () =>
-      (await database.db.selectFrom('project_events').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n;
+      (await h.db.selectFrom('project_events').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n;
     await new Promise((r) => setTimeout(r, 500));
     const baseline = await countEvents();
     let cases = 0;
@@ -164,10 +143,10 @@ describe('the API contract: OpenAPI document, route inventory and fuzzing', () =
         async (route, userId, body, id) => {
           cases += 1;
           const url = route.path.replace('{id}', encodeURIComponent(id) || 'x').replace('{quarter}', String(id.length % 6)).replace(/\{[^}]+\}/g, encodeURIComponent(id) || 'x');
-          const response = await app.inject({
+          const response = await h.app.inject({
             method: 'POST',
             url,
-            headers: { authorization: `Bearer ${cast.tokens[userId]}`, 'content-type': 'application/json' },
+            headers: { authorization: `Bearer ${h.cast.tokens[userId]}`, 'content-type': 'application/json' },
             payload: JSON.stringify(body) ?? 'null',
           });
           expect(response.statusCode, `${route.method} ${url} ${response.body}`).toBeLessThan(500);
@@ -180,7 +159,7 @@ describe('the API contract: OpenAPI document, route inventory and fuzzing', () =
     // so nothing may have been recorded beyond what valid requests did: compare with a fresh read.
     const after = await countEvents();
     const accepted = after - baseline;
-    const project = await app.inject({ method: 'GET', url: `/projects/${projectId}`, headers: { authorization: `Bearer ${cast.tokens['u-committee']}` } });
+    const project = await h.app.inject({ method: 'GET', url: `/projects/${projectId}`, headers: { authorization: `Bearer ${h.cast.tokens['u-committee']}` } });
     expect(project.statusCode).toBe(200);
     expect(accepted).toBeLessThanOrEqual(project.json().version);
     expect(cases).toBe(300);

@@ -5,39 +5,17 @@
  * the Temporal Update id derive from the key, and Temporal answers a known Update id with its
  * first outcome.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../api/app';
-import { seedCast, type ApiCast } from '../helpers/api';
-import { compressedCycle, proposal } from '../helpers/full-year';
-import { connectTemporal, createTestDatabase, startTestWorker, testLogger, type RunningTestWorker, type TestDatabase, type TestTemporal } from '../helpers/infra';
+import { describe, expect, it } from 'vitest';
+import { compressedCycle, HOUR, postpone, proposal } from '../fixtures/cycles';
+import { useHarness } from '../helpers/harness';
 
 describe('a retried action is applied once', () => {
-  let database: TestDatabase;
-  let temporal: TestTemporal;
-  let worker: RunningTestWorker;
-  let app: FastifyInstance;
-  let cast: ApiCast;
-  const base = compressedCycle('cy-once', Date.now());
-  const cycle = { ...base, calendar: { ...base.calendar, quarters: base.calendar.quarters.map((q) => ({ ...q, evidenceDeadline: new Date(Date.parse(q.evidenceDeadline) + 3600_000).toISOString(), inspectionWindowEnd: new Date(Date.parse(q.inspectionWindowEnd) + 3600_000).toISOString() })) } };
-  const post = (userId: string, url: string, payload: object = {}, key?: string) =>
-    app.inject({ method: 'POST', url, headers: { authorization: `Bearer ${cast.tokens[userId]}`, ...(key ? { 'idempotency-key': key } : {}) }, payload });
+  // Quarters an hour later: the project stays in progress while the test runs.
+  const cycle = postpone(compressedCycle('cy-once', Date.now()), HOUR, ['quarters']);
+  const h = useHarness({ name: 'exactlyonce', cycle });
+  const post = (userId: string, url: string, payload: object = {}, key?: string) => h.post(userId, url, payload, key ? { 'idempotency-key': key } : {});
   /** What a crash between applying the action and storing its answer leaves: no stored answer for the key. */
-  const loseAnswer = (userId: string, key: string) => database.db.deleteFrom('idempotency_keys').where('user_id', '=', userId).where('key', '=', key).execute();
-
-  beforeAll(async () => {
-    database = await createTestDatabase('exactlyonce');
-    temporal = await connectTemporal();
-    worker = await startTestWorker(database.db, temporal.taskQueue);
-    app = await buildApp({ db: database.db, temporal: temporal.client, namespace: temporal.namespace, taskQueue: temporal.taskQueue, logger: testLogger });
-    cast = await seedCast(database.db, cycle as never);
-  });
-  afterAll(async () => {
-    await app?.close();
-    await worker?.stop();
-    await temporal?.close();
-    await database?.close();
-  });
+  const loseAnswer = (userId: string, key: string) => h.db.deleteFrom('idempotency_keys').where('user_id', '=', userId).where('key', '=', key).execute();
 
   it('a proposal retried with its key after the answer was lost proposes one project', async () => {
     const { title, ...rest } = proposal(cycle.year, '幂等立项项目');
@@ -47,7 +25,7 @@ describe('a retried action is applied once', () => {
     const retry = await post('u-sec-oc1', '/projects', { cycleId: cycle.cycleId, title, ...rest }, 'propose-once-1');
     expect(retry.statusCode, retry.body).toBe(201);
     expect(retry.json().id).toBe(first.json().id);
-    const rows = await database.db.selectFrom('cycle_projects').select('project_id').where('cycle_id', '=', cycle.cycleId).execute();
+    const rows = await h.db.selectFrom('cycle_projects').select('project_id').where('cycle_id', '=', cycle.cycleId).execute();
     expect(rows.filter((r) => r.project_id === first.json().id)).toHaveLength(1);
     expect(rows).toHaveLength(1);
   });

@@ -1,28 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Client, Connection } from '@temporalio/client';
 import pino from 'pino';
 import { buildApp } from '../../api/app';
 import { createDb } from '../../db';
 import { loggerOptions } from '../../logger';
 import { freePort } from '../../scripts/infra/ports';
-import { connectTemporal, createTestDatabase, testLogger, type TestDatabase, type TestTemporal } from '../helpers/infra';
+import { useHarness } from '../helpers/harness';
+import { testLogger } from '../helpers/infra';
 
 describe('GET /health when a dependency is down', () => {
-  let database: TestDatabase;
-  let temporal: TestTemporal;
-
-  beforeAll(async () => {
-    database = await createTestDatabase('health');
-    temporal = await connectTemporal();
-  });
-  afterAll(async () => {
-    await temporal?.close();
-    await database?.close();
-  });
+  const h = useHarness({ name: 'health', worker: false, app: false });
 
   it('answers 503 naming PostgreSQL when the database cannot be reached', async () => {
     const deadDb = createDb(`postgres://postgres:postgres@127.0.0.1:${await freePort()}/nothing`);
-    const app = await buildApp({ db: deadDb, temporal: temporal.client, namespace: 'default', taskQueue: 'unused', logger: testLogger });
+    const app = await buildApp({ db: deadDb, temporal: h.temporal.client, namespace: 'default', taskQueue: 'unused', logger: testLogger });
     try {
       const response = await app.inject({ method: 'GET', url: '/health' });
       expect(response.statusCode).toBe(503);
@@ -41,7 +32,7 @@ describe('GET /health when a dependency is down', () => {
   it('answers 503 naming Temporal when the Temporal server cannot be reached', async () => {
     const connection = Connection.lazy({ address: `127.0.0.1:${await freePort()}`, connectTimeout: 500 });
     const deadTemporal = new Client({ connection, namespace: 'default' });
-    const app = await buildApp({ db: database.db, temporal: deadTemporal, namespace: 'default', taskQueue: 'unused', logger: testLogger });
+    const app = await buildApp({ db: h.db, temporal: deadTemporal, namespace: 'default', taskQueue: 'unused', logger: testLogger });
     try {
       const response = await app.inject({ method: 'GET', url: '/health' });
       expect(response.statusCode).toBe(503);
@@ -56,12 +47,12 @@ describe('GET /health when a dependency is down', () => {
 });
 
 describe('request logs', () => {
+  const h = useHarness({ name: 'reqlog', worker: false, app: false });
+
   it('every log line of a request carries its request id', async () => {
-    const database = await createTestDatabase('reqlog');
-    const temporal = await connectTemporal();
     const lines: Array<Record<string, unknown>> = [];
     const logger = pino(loggerOptions('debug', 'test'), { write: (line: string) => void lines.push(JSON.parse(line)) });
-    const app = await buildApp({ db: database.db, temporal: temporal.client, namespace: 'default', taskQueue: 'unused', logger, healthCheckIntervalMs: 60_000 });
+    const app = await buildApp({ db: h.db, temporal: h.temporal.client, namespace: 'default', taskQueue: 'unused', logger, healthCheckIntervalMs: 60_000 });
     try {
       await app.ready();
       lines.length = 0;
@@ -74,8 +65,6 @@ describe('request logs', () => {
       }
     } finally {
       await app.close();
-      await temporal.close();
-      await database.close();
     }
   });
 });
