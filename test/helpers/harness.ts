@@ -33,6 +33,8 @@ export interface HarnessOptions {
   name: string;
   /** Seed the cast of `seedCast` (orgs, users, tokens) into this cycle; evaluated at setup. No cast without it. */
   cycle?: CycleConfig | (() => CycleConfig);
+  /** Connect to Temporal (default true); `false` gives a database only (no worker, no app). */
+  temporal?: boolean;
   /** Start a worker on the file's task queue (default true). */
   worker?: boolean;
   /** Build the app (default true), with these overrides (evaluated at setup when a function); `false` builds none. */
@@ -106,6 +108,10 @@ export function useHarness(options: HarnessOptions): Harness {
 
   beforeAll(async () => {
     database = await createTestDatabase(options.name);
+    if (options.temporal === false) {
+      if (options.cycle) cast = await seedCast(database.db, typeof options.cycle === 'function' ? options.cycle() : options.cycle);
+      return;
+    }
     temporal = await connectTemporal();
     if (options.worker ?? true) worker = await startTestWorker(database.db, temporal.taskQueue);
     const appOption = options.app ?? true;

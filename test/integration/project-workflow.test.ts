@@ -1,29 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { actAndRead } from '../helpers/act';
 import { randomUUID } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { compressedCycle, committee, leadSecretary, proposal } from '../helpers/full-year';
-import { connectTemporal, createTestDatabase, startTestWorker, type RunningTestWorker, type TestDatabase, type TestTemporal } from '../helpers/infra';
+import { useHarness } from '../helpers/harness';
+import { waitUntil } from '../helpers/wait';
 import * as m from '../../workflows/messages';
 import { projectWorkflow, LIFECYCLE_REFUSAL } from '../../workflows/project';
 import type { PersonActor, Refusal } from '../../workflows/lifecycle';
 
 describe('the project workflow on the real Temporal server', () => {
-  let database: TestDatabase;
-  let temporal: TestTemporal;
-  let worker: RunningTestWorker;
-
-  beforeAll(async () => {
-    database = await createTestDatabase('projectwf');
-    temporal = await connectTemporal();
-    worker = await startTestWorker(database.db, temporal.taskQueue);
-  });
-  afterAll(async () => {
-    await worker?.stop();
-    await temporal?.close();
-    await database?.close();
-  });
+  const h = useHarness({ name: 'projectwf', app: false });
 
   function cycleWithReviewTimeouts(remindAfterMs: number, escalateAfterMs: number) {
     const cycle = compressedCycle(`cy-${randomUUID().slice(0, 8)}`, Date.now());
@@ -32,9 +20,9 @@ describe('the project workflow on the real Temporal server', () => {
 
   async function startProject(cycle = cycleWithReviewTimeouts(600_000, 1_200_000), reviewer: PersonActor = committee) {
     const projectId = `p-${randomUUID().slice(0, 8)}`;
-    const handle = await temporal.client.workflow.start(projectWorkflow, {
+    const handle = await h.temporal.client.workflow.start(projectWorkflow, {
       workflowId: m.projectWorkflowId(cycle.cycleId, projectId),
-      taskQueue: temporal.taskQueue,
+      taskQueue: h.temporal.taskQueue,
       args: [
         {
           cycle,
@@ -74,15 +62,14 @@ describe('the project workflow on the real Temporal server', () => {
 
   /** Waits until the workflow has persisted `version` and gone quiet (its history stops growing). */
   async function persisted(handle: WorkflowHandle, version: number): Promise<void> {
-    const deadline = Date.now() + 15_000;
     let last = -1;
-    for (;;) {
-      const row = await database.db.selectFrom('projects').select('version').where('workflow_id', '=', handle.workflowId).executeTakeFirst();
+    await waitUntil(`version ${version} persisted and the history settled`, async () => {
+      const row = await h.db.selectFrom('projects').select('version').where('workflow_id', '=', handle.workflowId).executeTakeFirst();
       const length = await historyLength(handle);
-      if ((row?.version === version && length === last) || Date.now() > deadline) return;
+      if (row?.version === version && length === last) return true;
       last = length;
-      await new Promise((r) => setTimeout(r, 300));
-    }
+      return undefined;
+    }, 15_000, 300).catch(() => undefined);
   }
 
   async function historyLength(handle: WorkflowHandle): Promise<number> {
@@ -152,12 +139,11 @@ describe('the project workflow on the real Temporal server', () => {
     expect((await refusalOf(act(handle, 'remindReview', { type: 'remindReview', actor: leadSecretary, note: '请尽快审核' }))).status).toBe(409);
     await act(handle, 'submit', { type: 'submit', actor: leadSecretary });
     await act(handle, 'remindReview', { type: 'remindReview', actor: leadSecretary, note: '请尽快审核' });
-    const deadline = Date.now() + 30_000;
-    let view = await handle.query(m.getProjectQuery);
-    while (!view.state.review.history.some((h) => h.action === 'escalated') && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 250));
-      view = await handle.query(m.getProjectQuery);
-    }
+    const escalated = async () => {
+      const v = await handle.query(m.getProjectQuery);
+      return v.state.review.history.some((e) => e.action === 'escalated') ? v : undefined;
+    };
+    const view = await waitUntil('the review escalated', escalated, 30_000, 250).catch(() => handle.query(m.getProjectQuery));
     const actions = view.state.review.history.map((h) => `${h.action}:${h.actor.userId}`);
     expect(actions).toEqual(['submitted:u-sec-oc1', 'reminded:u-sec-oc1', 'timeoutReminded:system:timer', 'escalated:system:timer']);
     expect(view.state.reviewerId).toBe(committee.userId);
@@ -168,25 +154,23 @@ describe('the project workflow on the real Temporal server', () => {
   });
 
   async function waitForRows(projectId: string, kinds: string[]) {
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      const rows = await database.db.selectFrom('notifications').select(['kind', 'recipient_id']).where('project_id', '=', projectId).execute();
-      const found = new Set(rows.map((r) => r.kind));
-      if (kinds.every((k) => found.has(k)) || Date.now() > deadline) {
-        for (const kind of kinds) expect(found, kind).toContain(kind);
-        expect(rows.find((r) => r.kind === 'review_escalated')?.recipient_id).toBe(committee.userId);
-        return;
-      }
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    const notifications = () => h.db.selectFrom('notifications').select(['kind', 'recipient_id']).where('project_id', '=', projectId).execute();
+    const all = async () => {
+      const rows = await notifications();
+      return kinds.every((k) => rows.some((r) => r.kind === k)) ? rows : undefined;
+    };
+    const rows = await waitUntil(`notifications ${kinds.join(', ')}`, all, 15_000, 250).catch(notifications);
+    const found = new Set(rows.map((r) => r.kind));
+    for (const kind of kinds) expect(found, kind).toContain(kind);
+    expect(rows.find((r) => r.kind === 'review_escalated')?.recipient_id).toBe(committee.userId);
   }
 
   it('a duplicate start with the same project id gives one execution', async () => {
     const { handle, cycle, projectId } = await startProject();
     await expect(
-      temporal.client.workflow.start(projectWorkflow, {
+      h.temporal.client.workflow.start(projectWorkflow, {
         workflowId: m.projectWorkflowId(cycle.cycleId, projectId),
-        taskQueue: temporal.taskQueue,
+        taskQueue: h.temporal.taskQueue,
         args: [{ cycle, create: (await handle.query(m.getRunEventsQuery)).events[0] as never }],
       }),
     ).rejects.toBeInstanceOf(WorkflowExecutionAlreadyStartedError);
