@@ -29,10 +29,10 @@ import { createWorker, installRuntimeLogging } from '../worker';
 import { emptyWorkflow } from '../workflows/empty';
 import { launchCycleWorkflow, launchWorkflowId } from '../workflows/launch-cycle';
 import { buildApp } from '../api/app';
-import { STATE_MAX_BYTES, type CycleConfig } from '../workflows/lifecycle';
+import { STATE_MAX_BYTES } from '../workflows/lifecycle';
 import { getProjectQuery, projectWorkflowId } from '../workflows/messages';
 import { seedCast } from '../test/helpers/api';
-import { compressedCycle, proposal } from '../test/helpers/full-year';
+import { compressedCycle, HOUR, postpone, proposal } from '../test/fixtures/cycles';
 import { BYTES_PER_ENTRY_BOUND, driveBigProject, measureHistories, PAYLOAD_BOUND } from './big-project';
 
 const PROJECTS = Number(process.env.BENCH_PROJECTS ?? 2800);
@@ -42,18 +42,7 @@ const EVIDENCE = Number(process.env.BENCH_EVIDENCE ?? 300);
 
 /** One project at the schema's maxima through the API: how its histories grow and how large their payloads get. */
 async function benchPayloads(db: ReturnType<typeof createDb>, client: Client, taskQueue: string, storeDir: string, log: ReturnType<typeof createLogger>) {
-  const base = compressedCycle('bench-big', Date.now());
-  const later = (iso: string) => new Date(Date.parse(iso) + 6 * 3600_000).toISOString();
-  const cycle = {
-    ...base,
-    calendar: {
-      ...base.calendar,
-      quarters: base.calendar.quarters.map((q) => ({ ...q, evidenceDeadline: later(q.evidenceDeadline), inspectionWindowEnd: later(q.inspectionWindowEnd) })),
-      dispatchWindow: { start: later(base.calendar.dispatchWindow.start), end: later(base.calendar.dispatchWindow.end) },
-      selfAssessmentDeadline: later(base.calendar.selfAssessmentDeadline),
-      acceptanceWindow: { start: later(base.calendar.acceptanceWindow.start), end: later(base.calendar.acceptanceWindow.end) },
-    },
-  } as CycleConfig;
+  const cycle = postpone(compressedCycle('bench-big', Date.now()), 6 * HOUR);
   const cast = await seedCast(db, cycle);
   const app = await buildApp({ db, temporal: client, namespace: 'default', taskQueue, logger: log, store: createFileContentStore(storeDir), rateLimitPerMinute: 1_000_000 });
   try {

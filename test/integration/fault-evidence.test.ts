@@ -14,10 +14,9 @@ import { verifyProject } from '../../audit';
 import { createDb } from '../../db';
 import { createFileContentStore } from '../../db/content-store';
 import { reclaimLeftovers } from '../../scripts/infra/leftovers';
-import type { CycleConfig } from '../../workflows/lifecycle';
 import * as m from '../../workflows/messages';
 import { seedCast } from '../helpers/api';
-import { compressedCycle, proposal } from '../helpers/full-year';
+import { compressedCycle, HOUR, postpone, proposal } from '../fixtures/cycles';
 import { health, postgresPid, spawnStart, startEnv, temporalPid, type StartedProcess } from '../helpers/start-process';
 import { waitUntil } from '../helpers/wait';
 
@@ -82,19 +81,8 @@ describe('evidence submitted while PostgreSQL and Temporal are killed', () => {
     const connection = await Connection.connect({ address: `127.0.0.1:${env.TEMPORAL_DEV_PORT}` });
     const temporal = new Client({ connection });
     try {
-      // A cycle whose quarters lie hours ahead, and its people with tokens.
-      const shifted = compressedCycle('cy-fault', Date.now());
-      const later = (iso: string) => new Date(Date.parse(iso) + 6 * 3600_000).toISOString();
-      const cycle = {
-        ...shifted,
-        calendar: {
-          ...shifted.calendar,
-          quarters: shifted.calendar.quarters.map((q) => ({ ...q, evidenceDeadline: later(q.evidenceDeadline), inspectionWindowEnd: later(q.inspectionWindowEnd) })),
-          dispatchWindow: { start: later(shifted.calendar.dispatchWindow.start), end: later(shifted.calendar.dispatchWindow.end) },
-          selfAssessmentDeadline: later(shifted.calendar.selfAssessmentDeadline),
-          acceptanceWindow: { start: later(shifted.calendar.acceptanceWindow.start), end: later(shifted.calendar.acceptanceWindow.end) },
-        },
-      } as CycleConfig;
+      // A cycle whose quarters (and everything after them) lie six hours ahead, and its people with tokens.
+      const cycle = postpone(compressedCycle('cy-fault', Date.now()), 6 * HOUR);
       const cast = await seedCast(db, cycle);
       const call = async (token: string, url: string, body: object = {}) => {
         const response = await fetch(`${base}${url}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
