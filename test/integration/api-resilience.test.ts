@@ -16,9 +16,8 @@ import { IDEMPOTENCY_LEASE_MS, idempotencyRequestHash } from '../../api/plugins/
 import { createDb, type Database } from '../../db';
 import { TOKEN_PREFIX } from '../../db/auth';
 import { freePort } from '../../scripts/infra/ports';
-import { seedCast, type ApiCast } from '../helpers/api';
-import { compressedCycle, proposal } from '../helpers/full-year';
-import { connectTemporal, createTestDatabase, startTestWorker, testLogger, type RunningTestWorker, type TestDatabase, type TestTemporal } from '../helpers/infra';
+import { compressedCycle, proposal } from '../fixtures/cycles';
+import { useHarness } from '../helpers/harness';
 
 const PROBLEM = 'application/problem+json';
 
@@ -34,20 +33,17 @@ function expectProblem(response: LightMyRequestResponse, status: number): Record
 }
 
 describe('API resilience: stuck idempotency keys, dependency outages, unauthenticated traffic', () => {
-  let database: TestDatabase;
-  let temporal: TestTemporal;
-  let worker: RunningTestWorker;
-  let cast: ApiCast;
   let app: FastifyInstance;
   const cycle = compressedCycle('cy-resilience', Date.now());
+  const h = useHarness({ name: 'resilience', cycle, app: false });
   const apps: FastifyInstance[] = [];
 
   const make = async (extra: Partial<AppDeps> = {}) => {
-    const built = await buildApp({ db: database.db, temporal: temporal.client, namespace: temporal.namespace, taskQueue: temporal.taskQueue, logger: testLogger, rateLimitPerMinute: 100_000, ...extra });
+    const built = await buildApp(h.appOptions({ rateLimitPerMinute: 100_000, ...extra }));
     apps.push(built);
     return built;
   };
-  const as = (userId: string) => ({ authorization: `Bearer ${cast.tokens[userId]}` });
+  const { as } = h;
   const post = (target: FastifyInstance, userId: string, url: string, body: unknown, headers: Record<string, string> = {}) =>
     target.inject({ method: 'POST', url, headers: { ...as(userId), 'content-type': 'application/json', ...headers }, payload: JSON.stringify(body) });
   const proposalBody = (title: string) => {
@@ -56,29 +52,22 @@ describe('API resilience: stuck idempotency keys, dependency outages, unauthenti
   };
   const proposedCount = async (title: string) =>
     (
-      await database.db
+      await h.db
         .selectFrom('cycle_projects')
         .select((eb) => eb.fn.countAll<number>().as('n'))
         .where('create_event', '@>', JSON.stringify({ proposal: { title } }) as never)
         .executeTakeFirstOrThrow()
     ).n;
   const keyRow = (userId: string, key: string) =>
-    database.db.selectFrom('idempotency_keys').selectAll().where('user_id', '=', userId).where('key', '=', key).executeTakeFirst();
+    h.db.selectFrom('idempotency_keys').selectAll().where('user_id', '=', userId).where('key', '=', key).executeTakeFirst();
   /** A Temporal client whose frontend address nobody listens on. */
   const deadTemporal = async () => new Client({ connection: Connection.lazy({ address: `127.0.0.1:${await freePort()}` }), namespace: 'default' });
 
   beforeAll(async () => {
-    database = await createTestDatabase('resilience');
-    temporal = await connectTemporal();
-    cast = await seedCast(database.db, cycle);
-    worker = await startTestWorker(database.db, temporal.taskQueue);
     app = await make();
   });
   afterAll(async () => {
     for (const a of apps) await a.close();
-    await worker?.stop();
-    await temporal?.close();
-    await database?.close();
   });
 
   // ---- 1. Idempotency keys that never expire ------------------------------------------------------
@@ -88,7 +77,7 @@ describe('API resilience: stuck idempotency keys, dependency outages, unauthenti
     const body = proposalBody(title);
     const key = `crashed-${randomUUID()}`;
     // What PostgreSQL crashing mid-request leaves behind: the key claimed, no answer, the action not applied.
-    await database.db
+    await h.db
       .insertInto('idempotency_keys')
       .values({ user_id: 'u-sec-oc1', key, request_hash: idempotencyRequestHash('POST', '/projects', body), status_code: null, response: null, created_at: new Date(Date.now() - 2 * IDEMPOTENCY_LEASE_MS) })
       .execute();
@@ -120,7 +109,7 @@ describe('API resilience: stuck idempotency keys, dependency outages, unauthenti
     const title = `租约内重试 ${randomUUID().slice(0, 8)}`;
     const body = proposalBody(title);
     const key = `in-lease-${randomUUID()}`;
-    await database.db
+    await h.db
       .insertInto('idempotency_keys')
       .values({ user_id: 'u-sec-oc1', key, request_hash: idempotencyRequestHash('POST', '/projects', body), status_code: null, response: null })
       .execute();
@@ -158,9 +147,9 @@ describe('API resilience: stuck idempotency keys, dependency outages, unauthenti
   it('an answer that cannot be stored still reaches the client, and its key is released instead of staying in progress', async () => {
     // A real PostgreSQL failure on exactly the statement that stores the answer.
     await sql`create function refuse_idempotency_store() returns trigger language plpgsql as $$
-      begin raise exception 'storage refused for the test'; end $$`.execute(database.db);
+      begin raise exception 'storage refused for the test'; end $$`.execute(h.db);
     await sql`create trigger refuse_idempotency_store before update on idempotency_keys
-      for each row when (new.status_code is not null) execute function refuse_idempotency_store()`.execute(database.db);
+      for each row when (new.status_code is not null) execute function refuse_idempotency_store()`.execute(h.db);
     try {
       const title = `无法保存应答 ${randomUUID().slice(0, 8)}`;
       const key = `unstored-${randomUUID()}`;
@@ -169,8 +158,8 @@ describe('API resilience: stuck idempotency keys, dependency outages, unauthenti
       expect(await keyRow('u-sec-oc1', key)).toBeUndefined();
       expect(await proposedCount(title)).toBe(1);
     } finally {
-      await sql`drop trigger refuse_idempotency_store on idempotency_keys`.execute(database.db);
-      await sql`drop function refuse_idempotency_store()`.execute(database.db);
+      await sql`drop trigger refuse_idempotency_store on idempotency_keys`.execute(h.db);
+      await sql`drop function refuse_idempotency_store()`.execute(h.db);
     }
   });
 
@@ -216,7 +205,7 @@ describe('API resilience: stuck idempotency keys, dependency outages, unauthenti
   it('when PostgreSQL goes away under a running API a request is answered with 503 problem+json, Retry-After, naming the database', async () => {
     // The API reaches PostgreSQL through a TCP relay that the test then shuts: the server is gone
     // for this API (open connections cut, new ones refused) while the shared server keeps running.
-    const target = new URL(database.url);
+    const target = new URL(h.database.url);
     const sockets = new Set<net.Socket>();
     const relay = net.createServer((client) => {
       const upstream = net.connect(Number(target.port), target.hostname);
@@ -230,7 +219,7 @@ describe('API resilience: stuck idempotency keys, dependency outages, unauthenti
       upstream.on('close', () => client.destroy());
     });
     await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
-    const relayed = new URL(database.url);
+    const relayed = new URL(h.database.url);
     relayed.hostname = '127.0.0.1';
     relayed.port = String((relay.address() as net.AddressInfo).port);
     const viaRelay = createDb(relayed.toString());
@@ -267,7 +256,7 @@ describe('API resilience: stuck idempotency keys, dependency outages, unauthenti
   it('requests with random Authorization headers get 429 problem+json with Retry-After after the per-address limit, without further token lookups', async () => {
     let tokenLookups = 0;
     const counted = new Kysely<Database>({
-      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: database.url, max: 2 }) }),
+      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: h.database.url, max: 2 }) }),
       log: (event) => {
         if (event.query.sql.includes('"api_tokens"')) tokenLookups++;
       },

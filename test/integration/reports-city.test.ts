@@ -3,20 +3,15 @@
  * persisted by the real activity, then read back through the API and checked against counts the
  * test computes on its own.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../api/app';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createActivities } from '../../activities';
 import { issueToken } from '../../db/auth';
 import { openCycle } from '../../db/cycles';
 import { generateCity } from '../../db/seed/city';
 import { apply, timerActor, type LifecycleEvent, type PersonActor, type ProjectState } from '../../workflows/lifecycle';
-import { connectTemporal, createTestDatabase, testLogger, type TestDatabase, type TestTemporal } from '../helpers/infra';
+import { useHarness } from '../helpers/harness';
 
 describe('committee figures and reports on a generated city', () => {
-  let database: TestDatabase;
-  let temporal: TestTemporal;
-  let app: FastifyInstance;
   let token: string;
   let secretaryToken: string;
   const city = generateCity({ seed: 11, projects: 300, units: 6 });
@@ -58,27 +53,20 @@ describe('committee figures and reports on a generated city', () => {
     return { events, state: state! };
   }
 
+  const h = useHarness({ name: 'reportscity', worker: false });
   beforeAll(async () => {
-    database = await createTestDatabase('reportscity');
-    temporal = await connectTemporal();
-    app = await buildApp({ db: database.db, temporal: temporal.client, namespace: temporal.namespace, taskQueue: temporal.taskQueue, logger: testLogger });
-    await openCycle(database.db, { cycle: city.cycle, orgs: city.orgs, users: city.users, projects: city.projects });
-    const activities = createActivities({ db: database.db });
+    await openCycle(h.db, { cycle: city.cycle, orgs: city.orgs, users: city.users, projects: city.projects });
+    const activities = createActivities({ db: h.db });
     for (const [index, project] of city.projects.entries()) {
       const { events, state } = build(index, project.create);
       states.push(state);
       await activities.persistProject({ workflowId: `wf-${state.id}`, runId: 'run', projectId: state.id, cycle: city.cycle, events: events.map((event, i) => ({ seq: i + 1, event })) });
     }
-    token = await issueToken(database.db, city.cycle.committee.userId, 'test');
-    secretaryToken = await issueToken(database.db, city.users.find((u) => u.role === 'secretary')!.id, 'test');
+    token = await issueToken(h.db, city.cycle.committee.userId, 'test');
+    secretaryToken = await issueToken(h.db, city.users.find((u) => u.role === 'secretary')!.id, 'test');
   }, 120_000);
-  afterAll(async () => {
-    await app?.close();
-    await temporal?.close();
-    await database?.close();
-  });
 
-  const get = (url: string, t = token) => app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${t}` } });
+  const get = (url: string, t = token) => h.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${t}` } });
   const asOf = `${city.cycle.year}-12-31T12:00:00+08:00`;
 
   it('counts projects by stage and type exactly as an independent tally does', async () => {
