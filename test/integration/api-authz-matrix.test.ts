@@ -21,17 +21,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
-import { afterAll, beforeAll, describe, it } from 'vitest';
-import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
+import { afterAll, describe, it } from 'vitest';
+import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { buildApp } from '../../api/app';
 import { hashToken, issueToken, TOKEN_PREFIX } from '../../db/auth';
 import { createFileContentStore } from '../../db/content-store';
 import { launchWorkflowId } from '../../workflows/launch-cycle';
 import type { CreateEvent } from '../../workflows/lifecycle';
-import { seedCast, type ApiCast } from '../helpers/api';
-import { compressedCycle, proposal } from '../helpers/full-year';
-import { connectTemporal, createTestDatabase, startTestWorker, testLogger, type RunningTestWorker, type TestDatabase, type TestTemporal } from '../helpers/infra';
+import { compressedCycle, proposal } from '../fixtures/cycles';
+import { useHarness } from '../helpers/harness';
+import { waitUntil } from '../helpers/wait';
 
 // ---- Callers ------------------------------------------------------------------------------------
 
@@ -144,50 +143,34 @@ const SCORES = [
 ];
 
 describe('authorisation matrix: every caller × every action route × own org / other org', () => {
-  let database: TestDatabase;
-  let temporal: TestTemporal;
-  let worker: RunningTestWorker;
-  let app: FastifyInstance;
-  let cast: ApiCast;
   const storeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'authz-'));
   // Every deadline hours away: no timer event changes a project while its cells run.
   const cycle = compressedCycle('cy-authz', Date.now() + 3 * 3600 * 1000);
   const startedAt = Date.now();
   const tally = { cells: 0, refused: 0, allowed: 0, routes: new Set<string>(), statuses: {} as Record<string, number> };
 
-  beforeAll(async () => {
-    database = await createTestDatabase('authz');
-    temporal = await connectTemporal();
-    worker = await startTestWorker(database.db, temporal.taskQueue);
-    app = await buildApp({
-      db: database.db,
-      temporal: temporal.client,
-      namespace: temporal.namespace,
-      taskQueue: temporal.taskQueue,
-      logger: testLogger,
+  const harness = useHarness({
+    name: 'authz',
+    cycle,
+    app: () => ({
       store: createFileContentStore(storeDir),
       // The matrix sends hundreds of requests per token; the rate limit has tests of its own.
       rateLimitPerMinute: 1_000_000,
-    });
-    await app.ready();
-    cast = await seedCast(database.db, cycle);
+    }),
+    ready: true,
   });
   afterAll(async () => {
     console.log(
       `authz matrix: ${tally.cells} cells (${tally.refused} that must be refused, ${tally.allowed} that must succeed) over ${tally.routes.size} route×project cases ` +
         `in ${((Date.now() - startedAt) / 1000).toFixed(1)} s; statuses of the must-refuse cells ${JSON.stringify(tally.statuses)}`,
     );
-    await app?.close();
-    await worker?.stop();
-    await temporal?.close();
-    await database?.close();
     fs.rmSync(storeDir, { recursive: true, force: true });
   });
 
   // ---- Plumbing ---------------------------------------------------------------------------------
 
   function authorization(caller: Caller): string | undefined {
-    if (caller.userId) return `Bearer ${cast.tokens[caller.userId]}`;
+    if (caller.userId) return `Bearer ${harness.cast.tokens[caller.userId]}`;
     return caller.key === 'unknown token' ? `Bearer ${UNKNOWN_TOKEN}` : undefined;
   }
 
@@ -196,9 +179,9 @@ describe('authorisation matrix: every caller × every action route × own org / 
     if (auth) headers.authorization = auth;
     const options: InjectOptions = { method: req.method, url: req.url, headers };
     if (req.method === 'POST') options.payload = (req.payload ?? {}) as InjectOptions['payload'];
-    return app.inject(options);
+    return harness.app.inject(options);
   }
-  const as = (userId: string, req: Req) => send(`Bearer ${cast.tokens[userId]}`, req);
+  const as = (userId: string, req: Req) => send(`Bearer ${harness.cast.tokens[userId]}`, req);
 
   async function must(response: LightMyRequestResponse, status: number, what: string): Promise<any> {
     if (response.statusCode !== status) throw new Error(`setup step “${what}” got ${response.statusCode}: ${response.body.slice(0, 400)}`);
@@ -211,7 +194,7 @@ describe('authorisation matrix: every caller × every action route × own org / 
   }
 
   async function eventCount(projectId: string): Promise<number> {
-    const row = await database.db
+    const row = await harness.db
       .selectFrom('project_events')
       .select((eb) => eb.fn.countAll<string>().as('n'))
       .where('project_id', '=', projectId)
@@ -219,26 +202,19 @@ describe('authorisation matrix: every caller × every action route × own org / 
     return Number(row.n);
   }
 
-  async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await probe();
-      if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+  function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+    return waitUntil(what, probe, timeoutMs, 50);
   }
 
   /** Waits until the event log holds exactly the events the workflow applied; returns the state. */
   async function settled(id: string, timeoutMs = 15_000): Promise<{ view: any; events: number }> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const view = await readBack(id);
-      const events = await eventCount(id);
-      if (events === view.version) return { view, events };
-      if (Date.now() > deadline) throw new Error(`the event log of ${id} holds ${events} rows for version ${view.version}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    let last = { view: undefined as any, events: -1 };
+    return waitUntil(`the event log of ${id}`, async () => {
+      last = { view: await readBack(id), events: await eventCount(id) };
+      return last.events === last.view.version ? last : undefined;
+    }, timeoutMs, 50).catch(() => {
+      throw new Error(`the event log of ${id} holds ${last.events} rows for version ${last.view?.version}`);
+    });
   }
 
   function isRefusal(caller: Caller | null, status: number): boolean {
@@ -540,16 +516,16 @@ describe('authorisation matrix: every caller × every action route × own org / 
     const title = `矩阵申报 ${randomUUID().slice(0, 8)}`;
     const body = { cycleId: cycle.cycleId, title, ...rest };
     const stored = async () => {
-      const planned = await database.db
+      const planned = await harness.db
         .selectFrom('cycle_projects')
         .select((eb) => eb.fn.countAll<string>().as('n'))
         .where('create_event', '@>', JSON.stringify({ proposal: { title } }) as never)
         .executeTakeFirstOrThrow();
-      const projected = await database.db.selectFrom('projects').select((eb) => eb.fn.countAll<string>().as('n')).where('title', '=', title).executeTakeFirstOrThrow();
+      const projected = await harness.db.selectFrom('projects').select((eb) => eb.fn.countAll<string>().as('n')).where('title', '=', title).executeTakeFirstOrThrow();
       return Number(planned.n) + Number(projected.n);
     };
     const creates = async (userId: string) => {
-      const row = await database.db
+      const row = await harness.db
         .selectFrom('project_events')
         .select((eb) => eb.fn.countAll<string>().as('n'))
         .where('type', '=', 'create')
@@ -574,7 +550,7 @@ describe('authorisation matrix: every caller × every action route × own org / 
         continue;
       }
       const created = response.json();
-      const user = cast.users[caller.userId!];
+      const user = harness.cast.users[caller.userId!];
       if (created.orgId !== user.orgId || created.leadSecretaryId !== user.id || created.stage !== 'draft') {
         failures.push(`POST /projects · ${caller.key}: the project belongs to ${created.orgId}/${created.leadSecretaryId} in ${created.stage}`);
       }
@@ -611,15 +587,15 @@ describe('authorisation matrix: every caller × every action route × own org / 
       projects: [{ create: plannedCreate, children: [] }],
     };
     const nothingOpened = async () => {
-      const cycles = await database.db.selectFrom('cycles').select('id').where('id', '=', newCycle.cycleId).execute();
-      const orgs = await database.db.selectFrom('orgs').select('id').where('id', '=', 'org-authz-new').execute();
-      const users = await database.db.selectFrom('users').select('id').where('id', 'in', ['u-authz-new-sec', 'u-authz-planted']).execute();
-      const planned = await database.db.selectFrom('cycle_projects').select('project_id').where('cycle_id', '=', newCycle.cycleId).execute();
+      const cycles = await harness.db.selectFrom('cycles').select('id').where('id', '=', newCycle.cycleId).execute();
+      const orgs = await harness.db.selectFrom('orgs').select('id').where('id', '=', 'org-authz-new').execute();
+      const users = await harness.db.selectFrom('users').select('id').where('id', 'in', ['u-authz-new-sec', 'u-authz-planted']).execute();
+      const planned = await harness.db.selectFrom('cycle_projects').select('project_id').where('cycle_id', '=', newCycle.cycleId).execute();
       return cycles.length + orgs.length + users.length + planned.length === 0;
     };
     const launcherExists = async () => {
       try {
-        await temporal.client.workflow.getHandle(launchWorkflowId(newCycle.cycleId)).describe();
+        await harness.temporal.client.workflow.getHandle(launchWorkflowId(newCycle.cycleId)).describe();
         return true;
       } catch (error) {
         if (error instanceof WorkflowNotFoundError) return false;
@@ -627,8 +603,8 @@ describe('authorisation matrix: every caller × every action route × own org / 
       }
     };
     const cycleState = async () => {
-      const cycleRow = await database.db.selectFrom('cycles').select(['status', 'config']).where('id', '=', newCycle.cycleId).executeTakeFirst();
-      const started = await database.db.selectFrom('cycle_projects').select('started_at').where('cycle_id', '=', newCycle.cycleId).execute();
+      const cycleRow = await harness.db.selectFrom('cycles').select(['status', 'config']).where('id', '=', newCycle.cycleId).executeTakeFirst();
+      const started = await harness.db.selectFrom('cycle_projects').select('started_at').where('cycle_id', '=', newCycle.cycleId).execute();
       return { cycleRow, started: started.map((r) => r.started_at) };
     };
 
@@ -690,7 +666,7 @@ describe('authorisation matrix: every caller × every action route × own org / 
         Buffer.from(`\r\n--${boundary}--\r\n`),
       ]),
     };
-    const rows = async () => (await database.db.selectFrom('evidence_files').select('uploaded_by').where('sha256', '=', sha).execute()).length;
+    const rows = async () => (await harness.db.selectFrom('evidence_files').select('uploaded_by').where('sha256', '=', sha).execute()).length;
     const uploaders = ['u-committee', 'u-inspector', 'u-member-b1', 'u-sec-oc1', 'u-sec-u1', 'u-sec-b1', 'u-sec-b3', 'u-sec-oc2'];
     for (const caller of CALLERS.filter((c) => !(c.userId && uploaders.includes(c.userId)))) {
       const response = await send(authorization(caller), multipart);
@@ -726,7 +702,7 @@ describe('authorisation matrix: every caller × every action route × own org / 
         'evidence citing the file',
       );
       await waitFor('the evidence projection', async () => {
-        const row = await database.db.selectFrom('evidence').select('id').where('project_id', '=', c.id).executeTakeFirst();
+        const row = await harness.db.selectFrom('evidence').select('id').where('project_id', '=', c.id).executeTakeFirst();
         return row ? true : undefined;
       });
       for (const caller of CALLERS) {
@@ -827,7 +803,7 @@ describe('authorisation matrix: every caller × every action route × own org / 
     const fresh = () => TOKEN_PREFIX + randomBytes(32).toString('base64url');
     const insertToken = async (userId: string, expiresAt: Date, revokedAt: Date | null = null) => {
       const token = fresh();
-      await database.db
+      await harness.db
         .insertInto('api_tokens')
         .values({ token_hash: hashToken(token), user_id: userId, label: 'authz-matrix', expires_at: expiresAt, ...(revokedAt ? { revoked_at: revokedAt } : {}) })
         .execute();
@@ -835,10 +811,10 @@ describe('authorisation matrix: every caller × every action route × own org / 
     };
     const expiredLead = await insertToken(h.lead, new Date(Date.now() - 60_000));
     const expiredCommittee = await insertToken('u-committee', new Date(Date.now() - 1000));
-    const revokedLead = await issueToken(database.db, h.lead, 'authz-revoked');
-    await database.db.updateTable('api_tokens').set({ revoked_at: new Date() }).where('token_hash', '=', hashToken(revokedLead)).execute();
+    const revokedLead = await issueToken(harness.db, h.lead, 'authz-revoked');
+    await harness.db.updateTable('api_tokens').set({ revoked_at: new Date() }).where('token_hash', '=', hashToken(revokedLead)).execute();
     const revokedCommittee = await insertToken('u-committee', new Date(Date.now() + 3600_000), new Date());
-    const valid = cast.tokens[h.lead];
+    const valid = harness.cast.tokens[h.lead];
     const flip = (token: string, at: number) => token.slice(0, at) + (token[at] === 'A' ? 'B' : 'A') + token.slice(at + 1);
     const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
     const claims = { sub: h.lead, role: 'committee', orgId: 'org-committee', iss: 'party-projects', exp: Math.floor(Date.now() / 1000) + 3600 };
@@ -886,10 +862,10 @@ describe('authorisation matrix: every caller × every action route × own org / 
     const after = await readBack(c.id);
     if (!isDeepStrictEqual(after, before.view)) failures.push(`the project changed under bad credentials: version ${before.view.version} → ${after.version}`);
     if ((await eventCount(c.id)) !== before.events) failures.push('project_events grew under bad credentials');
-    const proposed = await database.db.selectFrom('cycle_projects').select('project_id').where('create_event', '@>', JSON.stringify({ proposal: { title } }) as never).execute();
+    const proposed = await harness.db.selectFrom('cycle_projects').select('project_id').where('create_event', '@>', JSON.stringify({ proposal: { title } }) as never).execute();
     if (proposed.length > 0) failures.push('a project was proposed under bad credentials');
     try {
-      await temporal.client.workflow.getHandle(launchWorkflowId(launchTarget)).describe();
+      await harness.temporal.client.workflow.getHandle(launchWorkflowId(launchTarget)).describe();
       failures.push('the cycle was launched under bad credentials');
     } catch (error) {
       if (!(error instanceof WorkflowNotFoundError)) throw error;
