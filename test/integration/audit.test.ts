@@ -38,20 +38,15 @@ import * as m from '../../workflows/messages';
 import type { ProjectView } from '../../workflows/messages';
 import { projectWorkflow } from '../../workflows/project';
 import { branchSecretary, committee, compressedCycle, inspector, leadSecretary, proposal } from '../helpers/full-year';
-import { connectTemporal, createTestDatabase, startTestWorker, type RunningTestWorker, type TestDatabase, type TestTemporal } from '../helpers/infra';
+import { useHarness } from '../helpers/harness';
+import { waitUntil } from '../helpers/wait';
 
 const PARENT = 'p-audit';
 const CHILDREN = ['p-audit-c1', 'p-audit-c2'];
 const Q1_OFFSET_S = 12;
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  return waitUntil(what, probe, timeoutMs, 200);
 }
 
 function check(report: VerificationReport, name: CheckName) {
@@ -65,9 +60,6 @@ function okChecks(report: VerificationReport) {
 }
 
 describe('auditing a project with sub-projects driven through its workflow', () => {
-  let database: TestDatabase;
-  let temporal: TestTemporal;
-  let worker: RunningTestWorker;
   let store: ContentStore;
   let storeDir: string;
   let deps: AuditDeps;
@@ -100,19 +92,17 @@ describe('auditing a project with sub-projects driven through its workflow', () 
     return files[name];
   };
 
+  const h = useHarness({ name: 'audit', app: false });
   beforeAll(async () => {
-    database = await createTestDatabase('audit');
-    temporal = await connectTemporal();
-    worker = await startTestWorker(database.db, temporal.taskQueue);
     storeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'audit-evidence-'));
     store = createFileContentStore(storeDir);
-    deps = { db: database.db, temporal: temporal.client, store, workflows: { workflowBundlePath: inject('workflowBundlePath') } };
+    deps = { db: h.db, temporal: h.temporal.client, store, workflows: { workflowBundlePath: inject('workflowBundlePath') } };
     const started = Date.now();
 
     // ---- Proposal: returned once, then approved and signed --------------------------------
-    const parent = await temporal.client.workflow.start(projectWorkflow, {
+    const parent = await h.temporal.client.workflow.start(projectWorkflow, {
       workflowId: wid(PARENT),
-      taskQueue: temporal.taskQueue,
+      taskQueue: h.temporal.taskQueue,
       args: [
         {
           cycle,
@@ -149,7 +139,7 @@ describe('auditing a project with sub-projects driven through its workflow', () 
     });
     const children = new Map<string, { handle: WorkflowHandle; secretary: PersonActor }>();
     for (const [i, id] of CHILDREN.entries()) {
-      const handle = temporal.client.workflow.getHandle(wid(id));
+      const handle = h.temporal.client.workflow.getHandle(wid(id));
       const secretary = branchSecretary(i + 1);
       await waitFor(`${id} started`, () => handle.query(m.getProjectQuery));
       const x = proposal(cycle.year, 'x');
@@ -235,14 +225,11 @@ describe('auditing a project with sub-projects driven through its workflow', () 
     await act('accepted', parent, PARENT, 'accept', { type: 'accept', actor: committee, criterionScores: scores, negativeList: [] });
     const final = await parent.result();
     captured.push({ label: 'result', projectId: PARENT, view: final });
-    for (const id of CHILDREN) captured.push({ label: `${id} result`, projectId: id, view: await temporal.client.workflow.getHandle(wid(id)).result() });
+    for (const id of CHILDREN) captured.push({ label: `${id} result`, projectId: id, view: await h.temporal.client.workflow.getHandle(wid(id)).result() });
     scenarioSeconds = (Date.now() - started) / 1000;
   }, 180_000);
 
   afterAll(async () => {
-    await worker?.stop();
-    await temporal?.close();
-    await database?.close();
     if (storeDir) fs.rmSync(storeDir, { recursive: true, force: true });
   });
 
@@ -270,37 +257,37 @@ describe('auditing a project with sub-projects driven through its workflow', () 
   it('the state as of any event number equals what the workflow reported at that point', async () => {
     expect(captured.length).toBeGreaterThan(20);
     for (const { label, projectId, view } of captured) {
-      const snapshot = await projectStateAt({ db: database.db, temporal: temporal.client }, projectId, { seq: view.seq });
+      const snapshot = await projectStateAt({ db: h.db, temporal: h.temporal.client }, projectId, { seq: view.seq });
       expect(snapshot.seq, label).toBe(view.seq);
       expect(snapshot.state, label).toEqual(view.state);
     }
   });
 
   it('the state as of a date equals what the workflow reported then, sub-projects included', async () => {
-    const events = await database.db.selectFrom('project_events').select(['project_id', 'seq', 'at']).orderBy('seq').execute();
+    const events = await h.db.selectFrom('project_events').select(['project_id', 'seq', 'at']).orderBy('seq').execute();
     let compared = 0;
     for (const { label, projectId, view } of captured) {
       const next = events.find((e) => e.project_id === projectId && e.seq === view.seq + 1);
       // An instant is unambiguous only when the next event came later.
       if (next && next.at === view.state.updatedAt) continue;
-      const snapshot = await projectStateAt({ db: database.db, temporal: temporal.client }, projectId, view.state.updatedAt);
+      const snapshot = await projectStateAt({ db: h.db, temporal: h.temporal.client }, projectId, view.state.updatedAt);
       expect(snapshot.state, label).toEqual(view.state);
       compared += 1;
     }
     expect(compared).toBeGreaterThan(30);
 
     const approved = captured.find((c) => c.label === 'approved')!.view;
-    const snapshot = await projectStateAt({ db: database.db, temporal: temporal.client }, PARENT, String(approved.seq));
+    const snapshot = await projectStateAt({ db: h.db, temporal: h.temporal.client }, PARENT, String(approved.seq));
     expect(snapshot.state?.stage).toBe('approved');
     // Before the decomposition no sub-project existed yet.
     expect(snapshot.subProjects.map((s) => [s.projectId, s.state])).toEqual(CHILDREN.map((id) => [id, null]));
-    const finalDay = await projectStateAt({ db: database.db, temporal: temporal.client }, PARENT, new Date(Date.now() + 86_400_000).toISOString().slice(0, 10));
+    const finalDay = await projectStateAt({ db: h.db, temporal: h.temporal.client }, PARENT, new Date(Date.now() + 86_400_000).toISOString().slice(0, 10));
     expect(finalDay.state).toEqual(captured.find((c) => c.label === 'result')!.view.state);
     expect(finalDay.subProjects.map((s) => s.state?.stage)).toEqual(['accepted', 'accepted']);
-    const before = await projectStateAt({ db: database.db, temporal: temporal.client }, PARENT, '2000-01-01');
+    const before = await projectStateAt({ db: h.db, temporal: h.temporal.client }, PARENT, '2000-01-01');
     expect(before).toMatchObject({ seq: 0, state: null });
     expect(() => parseMoment('yesterday')).toThrow(/neither an event number/);
-    await expect(projectStateAt({ db: database.db, temporal: temporal.client }, PARENT, { seq: 10_000 })).rejects.toMatchObject({ status: 404 });
+    await expect(projectStateAt({ db: h.db, temporal: h.temporal.client }, PARENT, { seq: 10_000 })).rejects.toMatchObject({ status: 404 });
   });
 
   // ---------------------------------------------------------------------------------------------
@@ -308,8 +295,8 @@ describe('auditing a project with sub-projects driven through its workflow', () 
   // ---------------------------------------------------------------------------------------------
 
   it('the timeline lists every event of the project and its sub-projects in order, with actor, role, org, time, changes and evidence links', async () => {
-    const timeline = await projectTimeline({ db: database.db, temporal: temporal.client }, PARENT);
-    const counts = await database.db.selectFrom('project_events').select(['project_id', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('project_id').execute();
+    const timeline = await projectTimeline({ db: h.db, temporal: h.temporal.client }, PARENT);
+    const counts = await h.db.selectFrom('project_events').select(['project_id', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('project_id').execute();
     expect(timeline.entries.length).toBe(counts.reduce((n, c) => n + c.n, 0));
     expect(timeline.replayFailures).toEqual([]);
     for (const id of [PARENT, ...CHILDREN]) {
@@ -346,7 +333,7 @@ describe('auditing a project with sub-projects driven through its workflow', () 
   // ---------------------------------------------------------------------------------------------
 
   it('exports the raw Temporal histories as the JSON of `temporal workflow show`, which the CLI and the replayer accept', async () => {
-    const exported = await projectHistories({ db: database.db, temporal: temporal.client }, PARENT);
+    const exported = await projectHistories({ db: h.db, temporal: h.temporal.client }, PARENT);
     expect(exported.workflows.map((w) => w.workflowId)).toEqual([PARENT, ...CHILDREN].map(wid));
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'audit-history-'));
     try {
@@ -376,13 +363,13 @@ describe('auditing a project with sub-projects driven through its workflow', () 
 
   describe('tampering with the event log, the projection or the evidence is detected and located', () => {
     type Row = Awaited<ReturnType<typeof rowsOf>>[number];
-    const rowsOf = (projectId: string) => database.db.selectFrom('project_events').selectAll().where('project_id', '=', projectId).orderBy('seq').execute();
+    const rowsOf = (projectId: string) => h.db.selectFrom('project_events').selectAll().where('project_id', '=', projectId).orderBy('seq').execute();
     const insertRow = (r: Row, seq = r.seq) =>
       sql`insert into project_events (project_id, seq, type, actor_id, actor_role, actor_org_id, at, event, workflow_id, run_id, prev_hash, hash, recorded_at)
-          values (${r.project_id}, ${seq}, ${r.type}, ${r.actor_id}, ${r.actor_role}, ${r.actor_org_id}, ${r.at}, ${JSON.stringify(r.event)}::jsonb, ${r.workflow_id}, ${r.run_id}, ${r.prev_hash}, ${r.hash}, ${r.recorded_at})`.execute(database.db);
+          values (${r.project_id}, ${seq}, ${r.type}, ${r.actor_id}, ${r.actor_role}, ${r.actor_org_id}, ${r.at}, ${JSON.stringify(r.event)}::jsonb, ${r.workflow_id}, ${r.run_id}, ${r.prev_hash}, ${r.hash}, ${r.recorded_at})`.execute(h.db);
     /** Puts the project's log back exactly as it was. */
     const restore = async (projectId: string, rows: Row[]) => {
-      await database.db.deleteFrom('project_events').where('project_id', '=', projectId).execute();
+      await h.db.deleteFrom('project_events').where('project_id', '=', projectId).execute();
       for (const r of rows) await insertRow(r);
     };
     const tampered = async (projectId: string, tamper: (rows: Row[]) => Promise<void>) => {
@@ -401,7 +388,7 @@ describe('auditing a project with sub-projects driven through its workflow', () 
       const report = await tampered(PARENT, async (rows) => {
         seq = seqOf(rows, 'submitEvidence');
         const event = { ...(rows[seq - 1].event as object), text: '第1季度走访企业50家' };
-        await sql`update project_events set event = ${JSON.stringify(event)}::jsonb where project_id = ${PARENT} and seq = ${seq}`.execute(database.db);
+        await sql`update project_events set event = ${JSON.stringify(event)}::jsonb where project_id = ${PARENT} and seq = ${seq}`.execute(h.db);
       });
       expect(check(report, 'hash-chain')).toMatchObject({ ok: false, location: { projectId: PARENT, seq, kind: 'edited' } });
       expect(check(report, 'event-log')).toMatchObject({ ok: false, location: { projectId: PARENT, seq, kind: 'edited' } });
@@ -413,7 +400,7 @@ describe('auditing a project with sub-projects driven through its workflow', () 
       let seq = 0;
       const report = await tampered(PARENT, async (rows) => {
         seq = seqOf(rows, 'approve');
-        await database.db.deleteFrom('project_events').where('project_id', '=', PARENT).where('seq', '=', seq).execute();
+        await h.db.deleteFrom('project_events').where('project_id', '=', PARENT).where('seq', '=', seq).execute();
       });
       expect(check(report, 'hash-chain')).toMatchObject({ ok: false, location: { projectId: PARENT, seq, kind: 'missing' } });
       expect(check(report, 'event-log')).toMatchObject({ ok: false, location: { projectId: PARENT, seq, kind: 'missing' } });
@@ -423,7 +410,7 @@ describe('auditing a project with sub-projects driven through its workflow', () 
       let seq = 0;
       const report = await tampered(PARENT, async (rows) => {
         seq = rows.at(-1)!.seq;
-        await database.db.deleteFrom('project_events').where('project_id', '=', PARENT).where('seq', '=', seq).execute();
+        await h.db.deleteFrom('project_events').where('project_id', '=', PARENT).where('seq', '=', seq).execute();
       });
       expect(check(report, 'hash-chain')).toMatchObject({ ok: false, location: { projectId: PARENT, seq, kind: 'missing' } });
     });
@@ -432,7 +419,7 @@ describe('auditing a project with sub-projects driven through its workflow', () 
       let seq = 0;
       const report = await tampered(PARENT, async (rows) => {
         seq = seqOf(rows, 'signLetter');
-        await database.db.deleteFrom('project_events').where('project_id', '=', PARENT).where('seq', '>=', seq).execute();
+        await h.db.deleteFrom('project_events').where('project_id', '=', PARENT).where('seq', '>=', seq).execute();
         for (const r of rows.filter((r) => r.seq > seq)) await insertRow(r, r.seq - 1);
       });
       expect(check(report, 'hash-chain')).toMatchObject({ ok: false, location: { projectId: PARENT, seq, kind: 'missing' } });
@@ -444,9 +431,9 @@ describe('auditing a project with sub-projects driven through its workflow', () 
       const report = await tampered(PARENT, async (rows) => {
         a = seqOf(rows, 'return');
         b = seqOf(rows, 'approve');
-        await sql`update project_events set seq = -1 where project_id = ${PARENT} and seq = ${a}`.execute(database.db);
-        await sql`update project_events set seq = ${a} where project_id = ${PARENT} and seq = ${b}`.execute(database.db);
-        await sql`update project_events set seq = ${b} where project_id = ${PARENT} and seq = -1`.execute(database.db);
+        await sql`update project_events set seq = -1 where project_id = ${PARENT} and seq = ${a}`.execute(h.db);
+        await sql`update project_events set seq = ${a} where project_id = ${PARENT} and seq = ${b}`.execute(h.db);
+        await sql`update project_events set seq = ${b} where project_id = ${PARENT} and seq = -1`.execute(h.db);
       });
       const chain = check(report, 'hash-chain');
       expect(chain).toMatchObject({ ok: false, location: { projectId: PARENT, seq: a, kind: 'reordered' } });
@@ -460,7 +447,7 @@ describe('auditing a project with sub-projects driven through its workflow', () 
         seq = seqOf(rows, 'approve');
         const before = rows[seq - 2];
         const forged = { type: 'remindReview', actor: leadSecretary, at: before.at, note: '补录' };
-        await database.db.deleteFrom('project_events').where('project_id', '=', PARENT).where('seq', '>=', seq).execute();
+        await h.db.deleteFrom('project_events').where('project_id', '=', PARENT).where('seq', '>=', seq).execute();
         await insertRow({ ...before, seq, type: 'remindReview', event: forged, prev_hash: before.hash, hash: chainHash(before.hash, PARENT, seq, forged) });
         for (const r of rows.filter((r) => r.seq >= seq)) await insertRow(r, r.seq + 1);
       });
@@ -476,7 +463,7 @@ describe('auditing a project with sub-projects driven through its workflow', () 
         for (const r of rows) {
           const event = r.seq === seq ? { ...(r.event as object), rating: 'on_track' } : r.event;
           const hash = chainHash(prev, PARENT, r.seq, event);
-          await sql`update project_events set event = ${JSON.stringify(event)}::jsonb, prev_hash = ${prev}, hash = ${hash} where project_id = ${PARENT} and seq = ${r.seq}`.execute(database.db);
+          await sql`update project_events set event = ${JSON.stringify(event)}::jsonb, prev_hash = ${prev}, hash = ${hash} where project_id = ${PARENT} and seq = ${r.seq}`.execute(h.db);
           prev = hash;
         }
       });
@@ -490,7 +477,7 @@ describe('auditing a project with sub-projects driven through its workflow', () 
       const report = await tampered(child, async (rows) => {
         seq = seqOf(rows, 'accept');
         const event = { ...(rows[seq - 1].event as object), criterionScores: [{ criterionId: 'c-goal', score: 60 }, { criterionId: 'c-fusion', score: 40 }] };
-        await sql`update project_events set event = ${JSON.stringify(event)}::jsonb where project_id = ${child} and seq = ${seq}`.execute(database.db);
+        await sql`update project_events set event = ${JSON.stringify(event)}::jsonb where project_id = ${child} and seq = ${seq}`.execute(h.db);
       });
       expect(check(report, 'hash-chain')).toMatchObject({ ok: false, location: { projectId: child, seq, kind: 'edited' } });
     });
@@ -499,7 +486,7 @@ describe('auditing a project with sub-projects driven through its workflow', () 
       let seq = 0;
       const report = await tampered(PARENT, async (rows) => {
         seq = seqOf(rows, 'approve');
-        await database.db.updateTable('project_events').set({ actor_id: 'u-someone-else' }).where('project_id', '=', PARENT).where('seq', '=', seq).execute();
+        await h.db.updateTable('project_events').set({ actor_id: 'u-someone-else' }).where('project_id', '=', PARENT).where('seq', '=', seq).execute();
       });
       expect(check(report, 'hash-chain')).toMatchObject({ ok: false, location: { projectId: PARENT, seq, kind: 'edited' } });
     });
@@ -524,10 +511,10 @@ describe('auditing a project with sub-projects driven through its workflow', () 
     it('a changed projection row is detected as a projection mismatch', async () => {
       let report: VerificationReport;
       try {
-        await database.db.updateTable('projects').set({ stage: 'failed' }).where('id', '=', PARENT).execute();
+        await h.db.updateTable('projects').set({ stage: 'failed' }).where('id', '=', PARENT).execute();
         report = await verifyProject(deps, PARENT);
       } finally {
-        await database.db.updateTable('projects').set({ stage: 'accepted' }).where('id', '=', PARENT).execute();
+        await h.db.updateTable('projects').set({ stage: 'accepted' }).where('id', '=', PARENT).execute();
       }
       expect(check(report, 'projection')).toMatchObject({ ok: false, location: { projectId: PARENT, field: 'stage' } });
       expect(okChecks(report)).toMatchObject({ 'temporal-replay': true, 'hash-chain': true, 'event-log': true });
