@@ -11,19 +11,17 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 import { sql } from 'kysely';
-import type { FastifyInstance } from 'fastify';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { projectStateAt, readArchive, verifyArchive, verifyCycle, verifyProject, type AuditArchive, type AuditDeps, type CycleProgress } from '../../audit';
-import { buildApp } from '../../api/app';
 import auditRoutes from '../../api/routes/audit';
-import { createFileContentStore, type ContentStore } from '../../db/content-store';
+import { createFileContentStore } from '../../db/content-store';
 import type { PersonActor } from '../../workflows/lifecycle';
 import * as m from '../../workflows/messages';
 import { projectWorkflow } from '../../workflows/project';
-import { seedCast, type ApiCast } from '../helpers/api';
 import { committee, compressedCycle, proposal } from '../helpers/full-year';
-import { connectTemporal, createTestDatabase, startTestWorker, testLogger, type RunningTestWorker, type TestDatabase, type TestTemporal } from '../helpers/infra';
+import { useHarness } from '../helpers/harness';
+import { waitUntil } from '../helpers/wait';
 
 const run = promisify(execFile);
 const ROOT = path.join(__dirname, '..', '..');
@@ -35,15 +33,10 @@ interface CliResult {
 }
 
 describe('the audit command, cycle-wide verification and the audit API', () => {
-  let database: TestDatabase;
-  let temporal: TestTemporal;
-  let worker: RunningTestWorker;
-  let store: ContentStore;
-  let storeDir: string;
-  let workDir: string;
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'audit-cli-'));
+  const storeDir = path.join(workDir, 'evidence');
+  const store = createFileContentStore(storeDir);
   let deps: AuditDeps;
-  let app: FastifyInstance;
-  let cast: ApiCast;
   const t0 = Date.now();
   const base = compressedCycle(`cy-audit-cli-${randomUUID().slice(0, 8)}`, t0);
   const cycle = {
@@ -67,7 +60,7 @@ describe('the audit command, cycle-wide verification and the audit API', () => {
     const childEnv: NodeJS.ProcessEnv = {
       ...process.env,
       TEMPORAL_ADDRESS: inject('temporalAddress'),
-      DATABASE_URL: database.url,
+      DATABASE_URL: h.database.url,
       EVIDENCE_DIR: storeDir,
       ...env,
     };
@@ -81,41 +74,33 @@ describe('the audit command, cycle-wide verification and the audit API', () => {
     }
   };
   const bundle = () => ['--bundle', inject('workflowBundlePath')];
-  const as = (userId: string) => ({ authorization: `Bearer ${cast.tokens[userId]}` });
-  const get = (userId: string, url: string) => app.inject({ method: 'GET', url, headers: as(userId) });
+  const h = useHarness({ name: 'auditcli', cycle, app: { store, rateLimitPerMinute: 100_000 } });
+  const { as, get } = h;
 
   /** Edits one event's payload (the chain then breaks there) for the duration of `body`. */
   async function withEditedEvent<T>(projectId: string, seq: number, body: () => Promise<T>): Promise<T> {
-    const row = await database.db.selectFrom('project_events').select('event').where('project_id', '=', projectId).where('seq', '=', seq).executeTakeFirstOrThrow();
+    const row = await h.db.selectFrom('project_events').select('event').where('project_id', '=', projectId).where('seq', '=', seq).executeTakeFirstOrThrow();
     const edited = { ...(row.event as object), comment: '篡改后的审核意见' };
-    await sql`update project_events set event = ${JSON.stringify(edited)}::jsonb where project_id = ${projectId} and seq = ${seq}`.execute(database.db);
+    await sql`update project_events set event = ${JSON.stringify(edited)}::jsonb where project_id = ${projectId} and seq = ${seq}`.execute(h.db);
     try {
       return await body();
     } finally {
-      await sql`update project_events set event = ${JSON.stringify(row.event)}::jsonb where project_id = ${projectId} and seq = ${seq}`.execute(database.db);
+      await sql`update project_events set event = ${JSON.stringify(row.event)}::jsonb where project_id = ${projectId} and seq = ${seq}`.execute(h.db);
     }
   }
 
   beforeAll(async () => {
-    database = await createTestDatabase('auditcli');
-    temporal = await connectTemporal();
-    worker = await startTestWorker(database.db, temporal.taskQueue);
-    workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'audit-cli-'));
-    storeDir = path.join(workDir, 'evidence');
-    store = createFileContentStore(storeDir);
-    deps = { db: database.db, temporal: temporal.client, store, workflows: { workflowBundlePath: inject('workflowBundlePath') } };
-    cast = await seedCast(database.db, cycle);
-    app = await buildApp({ db: database.db, temporal: temporal.client, namespace: temporal.namespace, taskQueue: temporal.taskQueue, logger: testLogger, store, rateLimitPerMinute: 100_000 });
+    deps = { db: h.db, temporal: h.temporal.client, store, workflows: { workflowBundlePath: inject('workflowBundlePath') } };
     // The lead registers the plugin in api/app.ts; until then the test registers it itself.
-    if (!app.routeInventory.includes('GET /audit/projects/:id/verify')) await app.register(auditRoutes, { workflowBundlePath: inject('workflowBundlePath') });
-    await app.ready();
+    if (!h.app.routeInventory.includes('GET /audit/projects/:id/verify')) await h.app.register(auditRoutes, { workflowBundlePath: inject('workflowBundlePath') });
+    await h.app.ready();
 
     const act = <T extends m.PersonEventType>(projectId: string, type: T, command: m.Command<T>) =>
-      actAndRead(temporal.client.workflow.getHandle(m.projectWorkflowId(cycle.cycleId, projectId)), type, command);
+      actAndRead(h.temporal.client.workflow.getHandle(m.projectWorkflowId(cycle.cycleId, projectId)), type, command);
     for (const [i, id] of projectIds.entries()) {
-      await temporal.client.workflow.start(projectWorkflow, {
+      await h.temporal.client.workflow.start(projectWorkflow, {
         workflowId: m.projectWorkflowId(cycle.cycleId, id),
-        taskQueue: temporal.taskQueue,
+        taskQueue: h.temporal.taskQueue,
         args: [
           {
             cycle,
@@ -151,21 +136,14 @@ describe('the audit command, cycle-wide verification and the audit API', () => {
     }
     await act(projectIds[0], 'decompose', { type: 'decompose', actor: lead, children: [{ id: childId, orgId: 'org-b1', secretaryId: 'u-sec-b1', title: '预算处支部子项目' }] });
     // Let the sub-project start and persist its creation, and the roll-up reach the parent.
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      const rows = await database.db.selectFrom('project_events').select('project_id').where('project_id', '=', childId).execute();
-      const parent = await temporal.client.workflow.getHandle(m.projectWorkflowId(cycle.cycleId, projectIds[0])).query(m.getProjectQuery);
-      if (rows.length > 0 && parent.state.children[0]?.stage === 'draft' && parent.state.version === parent.seq) break;
-      if (Date.now() > deadline) throw new Error('sub-project did not start');
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await waitUntil('the sub-project started and rolled up', async () => {
+      const rows = await h.db.selectFrom('project_events').select('project_id').where('project_id', '=', childId).execute();
+      const parent = await h.temporal.client.workflow.getHandle(m.projectWorkflowId(cycle.cycleId, projectIds[0])).query(m.getProjectQuery);
+      return rows.length > 0 && parent.state.children[0]?.stage === 'draft' && parent.state.version === parent.seq ? true : undefined;
+    }, 30_000, 200);
   }, 120_000);
 
   afterAll(async () => {
-    await app?.close();
-    await worker?.stop();
-    await temporal?.close();
-    await database?.close();
     if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
   });
 
@@ -278,16 +256,16 @@ describe('the audit command, cycle-wide verification and the audit API', () => {
   });
 
   it('a cycle configuration changed in the database after launch is detected (timelines are replayed with it)', async () => {
-    const row = await database.db.selectFrom('cycles').select('config').where('id', '=', cycle.cycleId).executeTakeFirstOrThrow();
+    const row = await h.db.selectFrom('cycles').select('config').where('id', '=', cycle.cycleId).executeTakeFirstOrThrow();
     const config = row.config as typeof cycle;
     const edited = { ...config, rules: { ...config.rules, gradeThresholds: { ...config.rules.gradeThresholds, excellent: 60 } } };
-    await database.db.updateTable('cycles').set({ config: JSON.stringify(edited) }).where('id', '=', cycle.cycleId).execute();
+    await h.db.updateTable('cycles').set({ config: JSON.stringify(edited) }).where('id', '=', cycle.cycleId).execute();
     try {
       const report = await verifyProject(deps, projectIds[1]);
       expect(report.checks.find((c) => c.check === 'event-log')).toMatchObject({ ok: false, location: { projectId: projectIds[1], field: 'cycles.config' } });
       expect(report.checks.filter((c) => !c.ok).map((c) => c.check)).toEqual(['event-log']);
     } finally {
-      await database.db.updateTable('cycles').set({ config: JSON.stringify(config) }).where('id', '=', cycle.cycleId).execute();
+      await h.db.updateTable('cycles').set({ config: JSON.stringify(config) }).where('id', '=', cycle.cycleId).execute();
     }
     expect((await verifyProject(deps, projectIds[1])).ok).toBe(true);
   });
@@ -312,10 +290,10 @@ describe('the audit command, cycle-wide verification and the audit API', () => {
           expect(response.statusCode, `${user} ${url}`).toBe(403);
           expect(response.json()).toMatchObject({ rule: 'actor.not_auditor' });
         }
-        const post = await app.inject({ method: 'POST', url: `/audit/cycles/${cycle.cycleId}/verify`, headers: as(user), payload: {} });
+        const post = await h.app.inject({ method: 'POST', url: `/audit/cycles/${cycle.cycleId}/verify`, headers: as(user), payload: {} });
         expect(post.statusCode).toBe(403);
       }
-      expect((await app.inject({ method: 'GET', url: routes(projectIds[0])[0] })).statusCode).toBe(401);
+      expect((await h.app.inject({ method: 'GET', url: routes(projectIds[0])[0] })).statusCode).toBe(401);
     });
 
     it('gives auditors the timeline with actors, changes and evidence links', async () => {
@@ -334,9 +312,9 @@ describe('the audit command, cycle-wide verification and the audit API', () => {
       const atTwo = await get('u-committee', `/audit/projects/${projectIds[1]}/state?at=2`);
       expect(atTwo.statusCode, atTwo.body).toBe(200);
       expect(atTwo.json()).toMatchObject({ seq: 2, moment: { seq: 2 }, state: { stage: 'in_review' } });
-      expect(atTwo.json().state).toEqual((await projectStateAt({ db: database.db }, projectIds[1], { seq: 2 })).state);
+      expect(atTwo.json().state).toEqual((await projectStateAt({ db: h.db }, projectIds[1], { seq: 2 })).state);
       const now = await get('u-auditor', `/audit/projects/${projectIds[1]}/state`);
-      const live = await temporal.client.workflow.getHandle(m.projectWorkflowId(cycle.cycleId, projectIds[1])).query(m.getProjectQuery);
+      const live = await h.temporal.client.workflow.getHandle(m.projectWorkflowId(cycle.cycleId, projectIds[1])).query(m.getProjectQuery);
       expect(now.json()).toMatchObject({ seq: live.seq, state: live.state });
       const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
       expect((await get('u-auditor', `/audit/projects/${projectIds[1]}/state?at=${tomorrow}`)).json().state).toEqual(live.state);
@@ -374,17 +352,17 @@ describe('the audit command, cycle-wide verification and the audit API', () => {
     });
 
     it('verifies a whole cycle on request and answers 404 for an unknown cycle', async () => {
-      const response = await app.inject({ method: 'POST', url: `/audit/cycles/${cycle.cycleId}/verify`, headers: as('u-auditor'), payload: { concurrency: 3 } });
+      const response = await h.app.inject({ method: 'POST', url: `/audit/cycles/${cycle.cycleId}/verify`, headers: as('u-auditor'), payload: { concurrency: 3 } });
       expect(response.statusCode, response.body).toBe(200);
       expect(response.json()).toMatchObject({ cycleId: cycle.cycleId, total: 3, passed: 3, failed: 0, failures: [] });
-      const unknown = await app.inject({ method: 'POST', url: '/audit/cycles/no-such-cycle/verify', headers: as('u-committee'), payload: {} });
+      const unknown = await h.app.inject({ method: 'POST', url: '/audit/cycles/no-such-cycle/verify', headers: as('u-committee'), payload: {} });
       expect(unknown.statusCode).toBe(404);
-      const invalid = await app.inject({ method: 'POST', url: `/audit/cycles/${cycle.cycleId}/verify`, headers: as('u-committee'), payload: { limit: 0 } });
+      const invalid = await h.app.inject({ method: 'POST', url: `/audit/cycles/${cycle.cycleId}/verify`, headers: as('u-committee'), payload: { limit: 0 } });
       expect(invalid.statusCode).toBe(400);
     });
 
     it('is documented in a valid OpenAPI document', async () => {
-      const document = app.swagger() as { paths: Record<string, object> };
+      const document = h.app.swagger() as { paths: Record<string, object> };
       const result = await new Validator().validate(document as never);
       expect(result.errors ?? []).toEqual([]);
       expect(Object.keys(document.paths).filter((p) => p.startsWith('/audit')).sort()).toEqual([

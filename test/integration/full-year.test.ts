@@ -5,7 +5,8 @@ import { randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { execFileSync } from 'node:child_process';
 import { essentials, runFullYear, compressedCycle, type FullYearResult } from '../helpers/full-year';
-import { connectTemporal, createTestDatabase, startTestWorker, type RunningTestWorker, type TestDatabase, type TestTemporal } from '../helpers/infra';
+import { useHarness } from '../helpers/harness';
+import { createTestDatabase, type TestDatabase } from '../helpers/infra';
 import { spawnWorkerProcess, type WorkerProcess } from '../helpers/worker-process';
 import { getProjectQuery, type ProjectView } from '../../workflows/messages';
 import { projectionMismatches } from '../../db/projection-check';
@@ -27,10 +28,7 @@ async function recordHistory(client: Client, workflowId: string, runId: string |
 }
 
 describe('a project with three sub-projects through a whole (compressed) year', () => {
-  let database: TestDatabase;
   let crashDatabase: TestDatabase;
-  let temporal: TestTemporal;
-  let worker: RunningTestWorker;
   let result: FullYearResult;
   let crashed: FullYearResult;
   let crashRuns: string[] = [];
@@ -38,13 +36,12 @@ describe('a project with three sub-projects through a whole (compressed) year', 
   const snapshots: Record<string, ProjectView> = {};
   const eventCounts: Record<string, number> = {};
 
+  // The undisturbed run's worker is the harness's; the crash run's worker processes write to a database of their own.
+  const h = useHarness({ name: 'fullyear', app: false });
   beforeAll(async () => {
-    database = await createTestDatabase('fullyear');
     crashDatabase = await createTestDatabase('fullyear_crash');
-    temporal = await connectTemporal();
-    worker = await startTestWorker(database.db, temporal.taskQueue);
     const t0 = Date.now();
-    const crashQueue = `${temporal.taskQueue}-crash`;
+    const crashQueue = `${h.temporal.taskQueue}-crash`;
     const spawnWorker = () => {
       const w = spawnWorkerProcess({ TEMPORAL_ADDRESS: inject('temporalAddress'), DATABASE_URL: crashDatabase.url, TEMPORAL_TASK_QUEUE: crashQueue });
       workerProcesses.push(w);
@@ -55,15 +52,15 @@ describe('a project with three sub-projects through a whole (compressed) year', 
     // with continue-as-new forced every 12 events.
     [result, crashed] = await Promise.all([
       runFullYear({
-        client: temporal.client,
-        taskQueue: temporal.taskQueue,
+        client: h.temporal.client,
+        taskQueue: h.temporal.taskQueue,
         cycle: compressedCycle(`cy-${randomUUID().slice(0, 8)}`, t0),
         t0,
         projectId: 'p-engine',
         onStep: (label, view) => (snapshots[label] = view),
       }),
       runFullYear({
-        client: temporal.client,
+        client: h.temporal.client,
         taskQueue: crashQueue,
         cycle: compressedCycle(`cy-${randomUUID().slice(0, 8)}`, t0),
         t0,
@@ -77,22 +74,19 @@ describe('a project with three sub-projects through a whole (compressed) year', 
     ]);
     for (const id of result.workflowIds) {
       const name = id.split('/').at(-1)!;
-      eventCounts[name] = await recordHistory(temporal.client, id, undefined, `full-year-${name}`);
+      eventCounts[name] = await recordHistory(h.temporal.client, id, undefined, `full-year-${name}`);
     }
     // The crashed run's parent went through several runs; keep the first, which ended in continue-as-new.
     const parentId = crashed.workflowIds[0];
-    const executions = temporal.client.workflow.list({ query: `WorkflowId = '${parentId}'` });
+    const executions = h.temporal.client.workflow.list({ query: `WorkflowId = '${parentId}'` });
     for await (const execution of executions) crashRuns.push(execution.runId);
     crashRuns = crashRuns.reverse();
-    await recordHistory(temporal.client, parentId, crashRuns[0], 'continued-as-new-first-run');
+    await recordHistory(h.temporal.client, parentId, crashRuns[0], 'continued-as-new-first-run');
     console.log(`history event counts: ${JSON.stringify(eventCounts)}; crashed parent ran ${crashRuns.length} runs`);
   }, 400_000);
 
   afterAll(async () => {
     for (const w of workerProcesses) await w.kill();
-    await worker?.stop();
-    await temporal?.close();
-    await database?.close();
     await crashDatabase?.close();
   });
 
@@ -105,7 +99,7 @@ describe('a project with three sub-projects through a whole (compressed) year', 
   it('both runs applied the same people and timer events in the same order (roll-ups batch by timing)', async () => {
     const types = async (db: TestDatabase) =>
       (await db.db.selectFrom('project_events').select('type').where('project_id', '=', 'p-engine').where('type', '!=', 'childUpdated').orderBy('seq').execute()).map((e) => e.type);
-    expect(await types(crashDatabase)).toEqual(await types(database));
+    expect(await types(crashDatabase)).toEqual(await types(h.database));
   });
 
   it('the crashed run wrote one event-log row per event, without gaps, and its projection', async () => {
@@ -154,47 +148,47 @@ describe('a project with three sub-projects through a whole (compressed) year', 
   });
 
   it('wrote the event log, the projection and the reminders to PostgreSQL', async () => {
-    const events = await database.db.selectFrom('project_events').select(['seq', 'type']).where('project_id', '=', 'p-engine').orderBy('seq').execute();
+    const events = await h.db.selectFrom('project_events').select(['seq', 'type']).where('project_id', '=', 'p-engine').orderBy('seq').execute();
     expect(events.map((e) => e.seq)).toEqual(Array.from({ length: result.parent.seq }, (_, i) => i + 1));
     expect(events[0].type).toBe('create');
     expect(events.at(-1)?.type).toBe('accept');
-    const row = await database.db.selectFrom('projects').selectAll().where('id', '=', 'p-engine').executeTakeFirstOrThrow();
+    const row = await h.db.selectFrom('projects').selectAll().where('id', '=', 'p-engine').executeTakeFirstOrThrow();
     expect(row).toMatchObject({ stage: 'accepted', grade: 'good', version: result.parent.state.version });
     expect(row.state).toEqual(result.parent.state);
 
-    const notifications = await database.db.selectFrom('notifications').select(['kind', 'recipient_id']).where('project_id', '=', 'p-engine').execute();
+    const notifications = await h.db.selectFrom('notifications').select(['kind', 'recipient_id']).where('project_id', '=', 'p-engine').execute();
     const kinds = new Set(notifications.map((n) => n.kind));
     for (const kind of ['review_requested', 'proposal_returned', 'proposal_approved', 'rectification_assigned', 'rectification_sent_back', 'evidence_missing', 'evidence_due', 'monthly_reminder', 'accepted', 'project_closed']) {
       expect(kinds, kind).toContain(kind);
     }
     // Exactly one reminder per occasion: the Q3 pre-deadline reminder fired once.
     expect(notifications.filter((n) => n.kind === 'evidence_due').length).toBe(1);
-    const cancelled = await database.db.selectFrom('notifications').select('kind').where('project_id', '=', 'p-engine-c3').execute();
+    const cancelled = await h.db.selectFrom('notifications').select('kind').where('project_id', '=', 'p-engine-c3').execute();
     expect(cancelled.map((n) => n.kind)).toContain('sub_project_cancelled');
   });
 
   it('the projection rows of every project equal what its workflow reports', async () => {
     for (const id of result.workflowIds) {
-      const view = await temporal.client.workflow.getHandle(id).query(getProjectQuery);
-      expect(await projectionMismatches(database.db, view.state), id).toEqual([]);
+      const view = await h.temporal.client.workflow.getHandle(id).query(getProjectQuery);
+      expect(await projectionMismatches(h.db, view.state), id).toEqual([]);
     }
-    const ledger = await database.db.selectFrom('ledger_entries').selectAll().where('project_id', '=', 'p-engine').execute();
+    const ledger = await h.db.selectFrom('ledger_entries').selectAll().where('project_id', '=', 'p-engine').execute();
     expect(ledger).toMatchObject([{ id: 'L-1', status: 'closed', reports: 2, send_backs: 1 }]);
-    const missing = await database.db.selectFrom('inspections').select('quarter').where('project_id', '=', 'p-engine').where('missing_evidence', '=', true).execute();
+    const missing = await h.db.selectFrom('inspections').select('quarter').where('project_id', '=', 'p-engine').where('missing_evidence', '=', true).execute();
     expect(missing).toEqual([{ quarter: 3 }]);
   });
 
   it('the audit reconstructs, from the event log, exactly the state the workflow reported at each captured step', async () => {
     expect(Object.keys(snapshots).length).toBeGreaterThanOrEqual(8);
     for (const [label, view] of Object.entries(snapshots)) {
-      const replayed = await projectStateAt({ db: database.db, temporal: temporal.client }, 'p-engine', view.seq);
+      const replayed = await projectStateAt({ db: h.db, temporal: h.temporal.client }, 'p-engine', view.seq);
       expect(replayed.seq, label).toBe(view.seq);
       expect(replayed.state, label).toEqual(view.state);
     }
   });
 
   it('answers queries on the finished workflow', async () => {
-    const view = await temporal.client.workflow.getHandle(result.workflowIds[0]).query(getProjectQuery);
+    const view = await h.temporal.client.workflow.getHandle(result.workflowIds[0]).query(getProjectQuery);
     expect(view.state.stage).toBe('accepted');
   });
 });
