@@ -1,5 +1,6 @@
 /** Small builders for lifecycle unit tests: a cycle, the cast, and projects at each stage. */
 import { apply, rollupActor, timerActor } from '../../workflows/lifecycle';
+import { at, DAY, makeCycle, proposalInput, YEAR } from '../fixtures/cycles';
 import type {
   AcceptEvent,
   CreateEvent,
@@ -8,57 +9,14 @@ import type {
   LifecycleEvent,
   PersonActor,
   ProjectState,
-  ProposalInput,
   RecordInspectionEvent,
   Refusal,
   SelfAssessEvent,
   SubmitEvidenceEvent,
 } from '../../workflows/lifecycle';
 
-export const YEAR = 2025;
-
-export function makeCycle(overrides: Partial<CycleConfig> = {}): CycleConfig {
-  return {
-    cycleId: 'cycle-2025',
-    year: YEAR,
-    committee: { orgId: 'org-com', userId: 'com-rev' },
-    calendar: {
-      proposalDeadline: '2025-01-31',
-      reviewDeadline: '2025-02-28',
-      letterDeadline: '2025-03-15',
-      quarters: [
-        { quarter: 1, evidenceDeadline: '2025-03-31', inspectionWindowEnd: '2025-04-15' },
-        { quarter: 2, evidenceDeadline: '2025-06-30', inspectionWindowEnd: '2025-07-15' },
-        { quarter: 3, evidenceDeadline: '2025-09-30', inspectionWindowEnd: '2025-10-15' },
-        { quarter: 4, evidenceDeadline: '2025-12-10', inspectionWindowEnd: '2025-12-20' },
-      ],
-      dispatchWindow: { start: '2025-07-01', end: '2025-07-31' },
-      selfAssessmentDeadline: '2025-12-15',
-      acceptanceWindow: { start: '2025-12-16', end: '2025-12-31' },
-      monthlyReminderDay: 5,
-    },
-    reviewTimeouts: { remindAfterMs: 3 * DAY, escalateAfterMs: 7 * DAY },
-    ledger: { warnBeforeMs: 3 * DAY, escalateAfterMs: 0 },
-    rules: {
-      minKeyProjectsPerSecretary: 1,
-      rubric: [
-        { criterionId: 'goal', name: '目标完成', weight: 40 },
-        { criterionId: 'fusion', name: '党建业务融合', weight: 30 },
-        { criterionId: 'innovation', name: '创新特色', weight: 30 },
-      ],
-      deductions: [
-        { code: 'open_ledger_entry', points: 2 },
-        { code: 'missing_evidence', points: 3 },
-        { code: 'negative_list', points: 5 },
-      ],
-      gradeThresholds: { excellent: 90, good: 80, pass: 60 },
-      bestOfListSize: 10,
-    },
-    ...overrides,
-  };
-}
-
-export const DAY = 24 * 60 * 60 * 1000;
+// The calendar, rules and proposal of a whole 2025 cycle live in test/fixtures/cycles.ts.
+export { at, DAY, makeCycle, proposalInput, YEAR };
 
 const person = (userId: string, role: PersonActor['role'], orgId: string): PersonActor => ({ userId, role, orgId });
 
@@ -83,31 +41,6 @@ export const people = {
 
 export const timer = timerActor('org-a');
 export const rollup = rollupActor('org-a');
-
-/** A date-time in Beijing time on a 2025 date. */
-export function at(date: string, time = '09:00'): string {
-  return `${date}T${time}:00.000+08:00`;
-}
-
-export function proposalInput(overrides: Partial<ProposalInput> = {}): ProposalInput {
-  return {
-    title: '“党建+营商环境”服务提升项目',
-    type: 'improvement',
-    isKey: true,
-    orientation: 'goal',
-    problemIds: [],
-    businessGoal: '企业开办时间压缩至1个工作日',
-    indicators: [
-      { id: 'i1', name: '企业满意度', unit: '%', baseline: 80, target: 100, weight: 60 },
-      { id: 'i2', name: '上门服务次数', unit: '次', baseline: 0, target: 20, weight: 40 },
-    ],
-    milestones: [
-      { id: 'm1', title: '完成流程梳理', due: '2025-06-30' },
-      { id: 'm2', title: '形成长效机制', due: '2025-11-30' },
-    ],
-    ...overrides,
-  };
-}
 
 export function createEvent(overrides: Partial<CreateEvent> = {}): CreateEvent {
   return {
