@@ -9,14 +9,13 @@ import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FastifyInstance } from 'fastify';
-import { buildApp } from '../../api/app';
 import { createFileContentStore } from '../../db/content-store';
 import { issueToken } from '../../db/auth';
 import { openCycle } from '../../db/cycles';
 import { seedCast } from '../helpers/api';
-import { compressedCycle, proposal } from '../helpers/full-year';
-import { connectTemporal, createTestDatabase, startTestWorker, testLogger, type RunningTestWorker, type TestDatabase, type TestTemporal } from '../helpers/infra';
+import { compressedCycle, proposal } from '../fixtures/cycles';
+import { useHarness } from '../helpers/harness';
+import { waitUntil } from '../helpers/wait';
 
 const SECOND = 1000;
 /**
@@ -67,15 +66,12 @@ type Project = any;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('the full (compressed) year through the HTTP API, over real HTTP', () => {
-  let database: TestDatabase;
-  let temporal: TestTemporal;
-  let worker: RunningTestWorker;
-  let app: FastifyInstance;
   let base: string;
   let cycle: ReturnType<typeof apiCycle>;
   let t0: number;
   const tokens: Record<string, string> = {};
   const storeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'api-full-year-'));
+  const h = useHarness({ name: 'apifullyear', app: () => ({ store: createFileContentStore(storeDir) }) });
 
   let requests = 0;
   let overloadRetries = 0;
@@ -139,14 +135,8 @@ describe('the full (compressed) year through the HTTP API, over real HTTP', () =
   const post = (userId: string, route: string, body: unknown = {}, status?: number) => call('POST', userId, route, body, status);
   const get = (userId: string, route: string) => call('GET', userId, route);
 
-  async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const value = await probe().catch(() => undefined);
-      if (value !== undefined) return value;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await sleep(500);
-    }
+  function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+    return waitUntil(what, probe, timeoutMs, 500);
   }
 
   const quarterDeadline = (q: number) => t0 + QUARTERS_S[q - 1] * SECOND;
@@ -202,29 +192,25 @@ describe('the full (compressed) year through the HTTP API, over real HTTP', () =
 
   beforeAll(async () => {
     const started = Date.now();
-    database = await createTestDatabase('apifullyear');
-    temporal = await connectTemporal();
-    worker = await startTestWorker(database.db, temporal.taskQueue);
-    app = await buildApp({ store: createFileContentStore(storeDir), db: database.db, temporal: temporal.client, namespace: temporal.namespace, taskQueue: temporal.taskQueue, logger: testLogger });
-    await app.listen({ host: '127.0.0.1', port: 0 });
-    base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    await h.app.listen({ host: '127.0.0.1', port: 0 });
+    base = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`;
 
     t0 = Date.now();
     cycle = apiCycle(`cy-http-${t0.toString(36)}`, t0);
-    const cast = await seedCast(database.db, cycle);
+    const cast = await seedCast(h.db, cycle);
     Object.assign(tokens, cast.tokens);
     // Two more branches under the organ committee OC1: a third decomposed sub-project and the one added at dispatch.
     const extra = [
       { id: 'org-b4', name: '审计处党支部', secretaryId: 'u-sec-b4' },
       { id: 'org-b5', name: '国库处党支部', secretaryId: 'u-sec-b5' },
     ];
-    await openCycle(database.db, {
+    await openCycle(h.db, {
       cycle,
       orgs: extra.map((o) => ({ id: o.id, parentId: 'org-oc1', kind: 'branch' as const, name: o.name, secretaryId: o.secretaryId })),
       users: extra.map((o) => ({ id: o.secretaryId, name: `${o.name}书记`, role: 'secretary' as const, orgId: o.id })),
       projects: [],
     });
-    for (const o of extra) tokens[o.secretaryId] = await issueToken(database.db, o.secretaryId, 'test');
+    for (const o of extra) tokens[o.secretaryId] = await issueToken(h.db, o.secretaryId, 'test');
 
     // ---- Proposal: returned once, then approved --------------------------------------------
     const { title, ...rest } = proposal(cycle.year, '“红色引擎”助企服务提升项目');
@@ -346,10 +332,6 @@ describe('the full (compressed) year through the HTTP API, over real HTTP', () =
     console.log(
       `api-full-year: scenario ${(elapsedMs / 1000).toFixed(1)} s with ${scenarioRequests} HTTP requests, ${requests} in all (${overloadRetries} overload retries); slack before each quarter's deadline (s): ${JSON.stringify(slack)}`,
     );
-    await app?.close();
-    await worker?.stop();
-    await temporal?.close();
-    await database?.close();
     fs.rmSync(storeDir, { recursive: true, force: true });
   });
 
@@ -477,7 +459,7 @@ describe('the full (compressed) year through the HTTP API, over real HTTP', () =
   });
 
   it('wrote the expected reminders and notices to the outbox', async () => {
-    const rows = () => database.db.selectFrom('notifications').select(['project_id', 'kind', 'recipient_id']).where('cycle_id', '=', cycle.cycleId).execute();
+    const rows = () => h.db.selectFrom('notifications').select(['project_id', 'kind', 'recipient_id']).where('cycle_id', '=', cycle.cycleId).execute();
     // The closing notice (办结) is written when the parent's workflow completes.
     const notifications = await waitFor('the parent’s closing notice', async () => {
       const all = await rows();
