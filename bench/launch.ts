@@ -32,7 +32,7 @@ import { buildApp } from '../api/app';
 import { STATE_MAX_BYTES } from '../workflows/lifecycle';
 import { getProjectQuery, projectWorkflowId } from '../workflows/messages';
 import { seedCast } from '../test/helpers/api';
-import { compressedCycle, HOUR, postpone, proposal } from '../test/fixtures/cycles';
+import { cycleWithQuartersHoursAway, proposal } from '../test/fixtures/cycles';
 import { BYTES_PER_ENTRY_BOUND, driveBigProject, measureHistories, PAYLOAD_BOUND } from './big-project';
 
 const PROJECTS = Number(process.env.BENCH_PROJECTS ?? 2800);
@@ -42,7 +42,7 @@ const EVIDENCE = Number(process.env.BENCH_EVIDENCE ?? 300);
 
 /** One project at the schema's maxima through the API: how its histories grow and how large their payloads get. */
 async function benchPayloads(db: ReturnType<typeof createDb>, client: Client, taskQueue: string, storeDir: string, log: ReturnType<typeof createLogger>) {
-  const cycle = postpone(compressedCycle('bench-big', Date.now()), 6 * HOUR);
+  const cycle = cycleWithQuartersHoursAway('bench-big', 6);
   const cast = await seedCast(db, cycle);
   const app = await buildApp({ db, temporal: client, namespace: 'default', taskQueue, logger: log, store: createFileContentStore(storeDir), rateLimitPerMinute: 1_000_000 });
   try {

@@ -16,7 +16,7 @@ import { createFileContentStore } from '../../db/content-store';
 import { reclaimLeftovers } from '../../scripts/infra/leftovers';
 import * as m from '../../workflows/messages';
 import { seedCast } from '../helpers/api';
-import { compressedCycle, HOUR, postpone, proposal } from '../fixtures/cycles';
+import { cycleWithQuartersHoursAway, proposal } from '../fixtures/cycles';
 import { health, postgresPid, spawnStart, startEnv, temporalPid, type StartedProcess } from '../helpers/start-process';
 import { waitUntil } from '../helpers/wait';
 
@@ -82,7 +82,7 @@ describe('evidence submitted while PostgreSQL and Temporal are killed', () => {
     const temporal = new Client({ connection });
     try {
       // A cycle whose quarters (and everything after them) lie six hours ahead, and its people with tokens.
-      const cycle = postpone(compressedCycle('cy-fault', Date.now()), 6 * HOUR);
+      const cycle = cycleWithQuartersHoursAway('cy-fault', 6);
       const cast = await seedCast(db, cycle);
       const call = async (token: string, url: string, body: object = {}) => {
         const response = await fetch(`${base}${url}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
