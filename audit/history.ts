@@ -176,8 +176,10 @@ export interface HistoryStats {
   bytes: number;
   /** The largest single payload (Update input or answer, activity input or result, workflow input…). */
   largestPayloadBytes: number;
-  /** Where that payload was: event type and attribute. */
+  /** Where that payload was: the event's attributes (e.g. activityTaskScheduledEventAttributes). */
   largestPayloadAt: string;
+  /** The largest payload of each kind of event attributes. */
+  largestPayloadByAttributes: Record<string, number>;
 }
 
 function payloadSizes(value: unknown, where: string, visit: (bytes: number, where: string) => void): void {
@@ -188,17 +190,19 @@ function payloadSizes(value: unknown, where: string, visit: (bytes: number, wher
     visit(record.data.length, where);
     return;
   }
-  for (const [key, item] of Object.entries(record)) payloadSizes(item, Array.isArray(value) ? where : key.endsWith('Attributes') ? key : where, visit);
+  // The enclosing `…Attributes` key names where a payload sits (arrays keep their parent's name).
+  for (const [key, item] of Object.entries(record)) payloadSizes(item, key.endsWith('Attributes') ? key : where, visit);
 }
 
 /** Measures the runs' histories as Temporal stores them: total bytes, events and the largest payload. */
 export function historyStats(runs: readonly RunHistory[]): HistoryStats {
-  const stats: HistoryStats = { runs: runs.length, events: 0, bytes: 0, largestPayloadBytes: 0, largestPayloadAt: '' };
+  const stats: HistoryStats = { runs: runs.length, events: 0, bytes: 0, largestPayloadBytes: 0, largestPayloadAt: '', largestPayloadByAttributes: {} };
   for (const { history } of runs) {
     stats.events += history.events?.length ?? 0;
     stats.bytes += temporal.api.history.v1.History.encode(history as temporal.api.history.v1.IHistory).finish().length;
     for (const event of history.events ?? []) {
       payloadSizes(event, 'event', (bytes, where) => {
+        stats.largestPayloadByAttributes[where] = Math.max(stats.largestPayloadByAttributes[where] ?? 0, bytes);
         if (bytes > stats.largestPayloadBytes) {
           stats.largestPayloadBytes = bytes;
           stats.largestPayloadAt = where;

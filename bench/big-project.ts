@@ -124,15 +124,7 @@ const CARRIED = new Set(['workflowExecutionStartedEventAttributes', 'workflowExe
 export async function measureHistories(temporal: Client, cycleId: string, projectId: string, entries: number): Promise<PayloadReport & { histories: RunHistory[] }> {
   const runs = await fetchRunHistories(temporal, projectWorkflowId(cycleId, projectId));
   const stats = historyStats(runs);
-  let largestOther = 0;
-  for (const run of runs) {
-    for (const event of run.history.events ?? []) {
-      for (const [key, attrs] of Object.entries(event)) {
-        if (!key.endsWith('Attributes') || CARRIED.has(key) || !attrs) continue;
-        largestOther = Math.max(largestOther, historyStats([{ ...run, history: { events: [event] } }]).largestPayloadBytes);
-      }
-    }
-  }
+  const largestOther = Math.max(0, ...Object.entries(stats.largestPayloadByAttributes).filter(([where]) => !CARRIED.has(where)).map(([, bytes]) => bytes));
   return {
     runs: stats.runs,
     events: stats.events,

@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { findUnstorableText } from '../../workflows/lifecycle';
+import { findUnstorableText, unstorableReasonZh } from '../../workflows/lifecycle';
 import { ProblemError } from '../problem';
 
 export default fp(async function storableText(app: FastifyInstance) {
@@ -20,7 +20,7 @@ export default fp(async function storableText(app: FastifyInstance) {
       if (where === 'body' && request.isMultipart?.()) continue;
       const found = findUnstorableText(value);
       if (found) {
-        const reason = found.reason === 'lone surrogate' ? '不成对的代理字符' : found.reason;
+        const reason = unstorableReasonZh(found.reason);
         throw new ProblemError(400, 'validation', 'Text that cannot be stored', `${where} 中的字段“${found.path}”含有无法保存的字符（${reason}），请删除后重试。`, {
           field: found.path,
           rule: 'payload.unstorable_character',

@@ -3,8 +3,8 @@
  * (bounded) for the event log to hold every event the workflow has applied, and say how far
  * behind the log still is when it cannot catch up.
  */
+import { refuseEventWrites } from '../helpers/refuse-writes';
 import { describe, expect, it } from 'vitest';
-import { sql } from 'kysely';
 import { compressedCycle, proposal } from '../fixtures/cycles';
 import { useHarness } from '../helpers/harness';
 
@@ -35,8 +35,7 @@ describe('the audit right after an action', () => {
     const { title, ...rest } = proposal(cycle.year, '审计滞后项目');
     const id = (await post('u-sec-oc1', '/projects', { cycleId: cycle.cycleId, title, ...rest })).json().id as string;
     await h.get('u-auditor', `/audit/projects/${id}/timeline`);
-    await sql`create function refuse_fresh() returns trigger language plpgsql as $$ begin if new.project_id = ${sql.lit(id)} then raise exception 'simulated outage'; end if; return new; end $$`.execute(h.db);
-    await sql`create trigger refuse_fresh before insert on project_events for each row execute function refuse_fresh()`.execute(h.db);
+    const allowWrites = await refuseEventWrites(h.db, id, 'simulated outage');
     try {
       expect((await post('u-sec-oc1', `/projects/${id}/submit`)).statusCode).toBe(200);
       const timeline = await h.get('u-auditor', `/audit/projects/${id}/timeline`);
@@ -44,7 +43,7 @@ describe('the audit right after an action', () => {
       expect(timeline.json().log).toMatchObject({ behind: 1 });
       expect(timeline.json().log.workflowSeq).toBe(timeline.json().log.loggedSeq + 1);
     } finally {
-      await sql`drop trigger refuse_fresh on project_events`.execute(h.db);
+      await allowWrites();
     }
   });
 });

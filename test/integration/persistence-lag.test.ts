@@ -5,7 +5,7 @@
  * and why, and the audit reports "persistence lagging" rather than a tampered log. Once the cause is
  * gone the activity's retry catches up by itself and everything verifies.
  */
-import { sql } from 'kysely';
+import { refuseEventWrites } from '../helpers/refuse-writes';
 import { describe, expect, inject, it } from 'vitest';
 import { verifyProject, type AuditDeps } from '../../audit';
 import { createFileContentStore } from '../../db/content-store';
@@ -25,9 +25,7 @@ describe('lagging persistence is visible and heals', () => {
     const id = (await post('u-sec-oc1', '/projects', { cycleId: cycle.cycleId, title, ...rest })).json().id as string;
     await waitUntil('creation persisted', async () => (await h.db.selectFrom('projects').select('version').where('id', '=', id).executeTakeFirst())?.version);
 
-    await sql`create function refuse_lagging_project() returns trigger language plpgsql as $$
-      begin if new.project_id = ${sql.lit(id)} then raise exception 'simulated: no space left on device'; end if; return new; end $$`.execute(h.db);
-    await sql`create trigger refuse_lagging_project before insert on project_events for each row execute function refuse_lagging_project()`.execute(h.db);
+    const allowWrites = await refuseEventWrites(h.db, id, 'simulated: no space left on device');
 
     // The workflow still accepts the action: Temporal keeps it while the write is retried.
     const submitted = await post('u-sec-oc1', `/projects/${id}/submit`);
@@ -53,7 +51,7 @@ describe('lagging persistence is visible and heals', () => {
     expect(report.checks.find((c) => c.check === 'persistence')?.failures?.[0]?.message).toMatch(/持久化滞后.*no space left on device/);
 
     // The cause goes away: the activity's own retry catches up, with nothing lost or doubled.
-    await sql`drop trigger refuse_lagging_project on project_events`.execute(h.db);
+    await allowWrites();
     await waitUntil('lag cleared', async () => ((await h.db.selectFrom('persistence_lag').select('project_id').execute()).length === 0 ? true : undefined), 90_000, 500);
     const events = await h.db.selectFrom('project_events').select(['seq', 'type']).where('project_id', '=', id).orderBy('seq').execute();
     expect(events.map((e) => e.type)).toEqual(['create', 'submit']);

@@ -4,7 +4,7 @@
  */
 export * from './types';
 export * from './labels';
-export { INLINE_TEXT_MAX, STATE_MAX_BYTES, checkStateSize, checkStorableText, findUnstorableText, jsonBytes, unstorableCharacter } from './limits';
+export { INLINE_TEXT_MAX, STATE_MAX_BYTES, checkStateSize, checkStorableText, findUnstorableText, jsonBytes, unstorableCharacter, unstorableReasonZh } from './limits';
 export { apply, validate, replay, replaySteps, stateAt, LIFECYCLE_EVENT_TYPES } from './machine';
 export { subProjectCreateEvent, reviewerActedThisRound } from './proposal';
 export { unsettledChildren } from './closing';

@@ -46,7 +46,7 @@ export function jsonBytes(value: unknown): number {
   return utf8Bytes(JSON.stringify(value));
 }
 
-/** Why a string cannot be stored, or null: NUL, other C0 controls but tab/LF/CR, DEL-free, lone surrogates. */
+/** Why a string cannot be stored, or null: NUL, C0 controls other than tab/LF/CR, lone surrogates. */
 export function unstorableCharacter(text: string): string | null {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
@@ -89,6 +89,11 @@ export function findUnstorableText(value: unknown, path = ''): { path: string; r
   return null;
 }
 
+/** The reason of `unstorableCharacter` as people read it. */
+export function unstorableReasonZh(reason: string): string {
+  return reason === 'lone surrogate' ? '不成对的代理字符' : reason;
+}
+
 /** Refuses an event holding text that PostgreSQL (text, jsonb) could never store. */
 export function checkStorableText(event: unknown): Refusal | null {
   const found = findUnstorableText(event);
@@ -96,7 +101,7 @@ export function checkStorableText(event: unknown): Refusal | null {
   return invalid(
     'payload.unstorable_character',
     `field ${found.path} contains a character that cannot be stored (${found.reason})`,
-    `字段 ${found.path} 含有无法保存的字符（${found.reason === 'lone surrogate' ? '不成对的代理字符' : found.reason}），请删除后重试`,
+    `字段 ${found.path} 含有无法保存的字符（${unstorableReasonZh(found.reason)}），请删除后重试`,
   );
 }
 
