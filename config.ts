@@ -35,6 +35,49 @@ export interface Config {
   demo: boolean;
   /** An explicit temporal CLI binary for the embedded dev server; null means PATH, the cache, or a fresh build. */
   temporalCli: string | null;
+  auth: {
+    /** Mark the session cookie Secure (serve behind TLS); COOKIE_SECURE=1. */
+    cookieSecure: boolean;
+    /** A browser session unused this long ends (SESSION_IDLE_MINUTES, default 30). */
+    sessionIdleMs: number;
+    /** A browser session ends this long after sign-in (SESSION_ABSOLUTE_HOURS, default 12). */
+    sessionAbsoluteMs: number;
+  };
+  /** Single sign-on through an OpenID Connect provider (统一身份认证); null when OIDC_ISSUER is unset. */
+  oidc: {
+    issuer: string;
+    clientId: string;
+    clientSecret: string | null;
+    /** Where the provider sends the browser back: <public base>/auth/oidc/callback. */
+    redirectUri: string;
+    scopes: string;
+    /** The provider's claim that names the user here (default `sub`, matched against users.oidc_subject). */
+    subjectClaim: string;
+  } | null;
+}
+
+function positive(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got "${raw}"`);
+  return value;
+}
+
+function oidcConfig(env: NodeJS.ProcessEnv): Config['oidc'] {
+  const issuer = str(env, 'OIDC_ISSUER');
+  if (!issuer) return null;
+  const clientId = str(env, 'OIDC_CLIENT_ID');
+  const redirectUri = str(env, 'OIDC_REDIRECT_URI');
+  if (!clientId || !redirectUri) throw new Error('OIDC_ISSUER is set: OIDC_CLIENT_ID and OIDC_REDIRECT_URI are needed too');
+  return {
+    issuer,
+    clientId,
+    clientSecret: str(env, 'OIDC_CLIENT_SECRET'),
+    redirectUri,
+    scopes: str(env, 'OIDC_SCOPES') ?? 'openid profile',
+    subjectClaim: str(env, 'OIDC_SUBJECT_CLAIM') ?? 'sub',
+  };
 }
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -78,6 +121,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: str(env, 'LOG_LEVEL') ?? 'info',
     demo: str(env, 'DEMO') !== '0',
     temporalCli: str(env, 'TEMPORAL_CLI'),
+    auth: {
+      cookieSecure: str(env, 'COOKIE_SECURE') === '1' || str(env, 'COOKIE_SECURE') === 'true',
+      sessionIdleMs: positive(env, 'SESSION_IDLE_MINUTES', 30) * 60_000,
+      sessionAbsoluteMs: positive(env, 'SESSION_ABSOLUTE_HOURS', 12) * 3600_000,
+    },
+    oidc: oidcConfig(env),
   };
 }
 
@@ -98,4 +147,13 @@ export const CONFIG_ENV_VARS = [
   'LOG_LEVEL',
   'DEMO',
   'TEMPORAL_CLI',
+  'COOKIE_SECURE',
+  'SESSION_IDLE_MINUTES',
+  'SESSION_ABSOLUTE_HOURS',
+  'OIDC_ISSUER',
+  'OIDC_CLIENT_ID',
+  'OIDC_CLIENT_SECRET',
+  'OIDC_REDIRECT_URI',
+  'OIDC_SCOPES',
+  'OIDC_SUBJECT_CLAIM',
 ] as const;

@@ -1,7 +1,11 @@
 /** Kysely's view of the schema: one interface per table, rows are snake_case. */
 import type { ColumnType, Selectable } from 'kysely';
+import type { ChildInput, CreateEvent, CriterionScore, CycleConfig, DeductionLine, EvidenceFile, Finding, IndicatorActual, LifecycleEvent, ProjectState, TextRef } from '../workflows/lifecycle';
 
 type Timestamp = ColumnType<Date, Date | string | undefined, never>;
+
+/** A jsonb column: read back parsed as `T` (pg parses jsonb), written as its JSON text. */
+type Json<T> = ColumnType<T, string, string>;
 
 /** A row written by the wiring-check workflow's activity: proves api → Temporal → worker → PostgreSQL. */
 export interface WiringCheckTable {
@@ -27,7 +31,7 @@ export interface ProjectTable {
   grade: string | null;
   final_score: number | null;
   version: number;
-  state: ColumnType<unknown, string, string>;
+  state: Json<ProjectState>;
   workflow_id: string;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
@@ -41,7 +45,7 @@ export interface ProjectEventTable {
   actor_role: string;
   actor_org_id: string;
   at: string;
-  event: ColumnType<unknown, string, never>;
+  event: ColumnType<LifecycleEvent, string, never>;
   workflow_id: string;
   run_id: string;
   prev_hash: string | null;
@@ -62,14 +66,15 @@ export interface NotificationTable {
   delivered_at: Date | null;
 }
 
-type Json = ColumnType<unknown, string, string>;
-
 export interface OrgTable {
   id: string;
   parent_id: string | null;
   kind: 'committee' | 'unit' | 'organ_committee' | 'branch';
   name: string;
   secretary_id: string | null;
+  closed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  created_at: Timestamp;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
 export interface UserTable {
@@ -77,15 +82,35 @@ export interface UserTable {
   name: string;
   role: 'committee' | 'secretary' | 'inspector' | 'auditor' | 'member';
   org_id: string;
+  /** Sign-in name (unique); null for a user who signs in only by mobile number or single sign-on. */
+  username: ColumnType<string | null, string | null | undefined, string | null>;
+  mobile: ColumnType<string | null, string | null | undefined, string | null>;
+  /** argon2id (PHC string); null: no password sign-in. */
+  password_hash: ColumnType<string | null, string | null | undefined, string | null>;
+  must_change_password: ColumnType<boolean, boolean | undefined, boolean>;
+  /** The identity provider's `sub` this user signs in as (统一身份认证). */
+  oidc_subject: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Set: no sign-in, and every session and token stops working at once. */
+  disabled_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  created_at: Timestamp;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
 export interface CycleTable {
   id: string;
   year: number;
-  config: Json;
+  config: Json<CycleConfig>;
   status: string;
   opened_at: Timestamp;
   launched_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** The org tree (orgs, secretaries) as it stood when the cycle was opened; null for cycles opened before it was kept. */
+  org_snapshot: ColumnType<OrgSnapshot | null, string | null | undefined, string | null>;
+}
+
+/** A cycle's immutable copy of the managed org tree. */
+export interface OrgSnapshot {
+  takenAt: string;
+  orgs: { id: string; parentId: string | null; kind: string; name: string; secretaryId: string | null }[];
 }
 
 /** The launch queue of a cycle: one row per top-level project to start. */
@@ -93,8 +118,8 @@ export interface CycleProjectTable {
   cycle_id: string;
   project_id: string;
   position: number;
-  create_event: Json;
-  planned_children: Json;
+  create_event: Json<CreateEvent>;
+  planned_children: Json<ChildInput[]>;
   workflow_id: string;
   started_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
@@ -134,9 +159,9 @@ export interface EvidenceTable {
   quarter: number | null;
   milestone_id: string | null;
   text: string;
-  text_ref: Json | null;
-  files: Json;
-  indicator_actuals: Json;
+  text_ref: Json<TextRef> | null;
+  files: Json<EvidenceFile[]>;
+  indicator_actuals: Json<IndicatorActual[]>;
   version: number;
   supersedes: string | null;
   superseded_by: string | null;
@@ -150,7 +175,7 @@ export interface InspectionTable {
   due: boolean;
   rating: string | null;
   missing_evidence: boolean;
-  findings: Json;
+  findings: Json<Finding[]>;
   inspector_id: string | null;
   at: string | null;
 }
@@ -174,7 +199,7 @@ export interface LedgerEntryTable {
 
 export interface SelfAssessmentTable {
   project_id: string;
-  scores: Json;
+  scores: Json<CriterionScore[]>;
   total: number;
   narrative: string;
   business_impact: string;
@@ -184,9 +209,9 @@ export interface SelfAssessmentTable {
 
 export interface AcceptanceTable {
   project_id: string;
-  criterion_scores: Json;
+  criterion_scores: Json<CriterionScore[]>;
   raw_score: number;
-  deductions: Json;
+  deductions: Json<DeductionLine[]>;
   final_score: number;
   grade: string;
   by: string;
@@ -194,7 +219,10 @@ export interface AcceptanceTable {
 }
 
 export interface ApiTokenTable {
+  /** Public id (list, revoke); the token itself is stored only as its hash. */
+  id: ColumnType<string, string | undefined, never>;
   token_hash: string;
+  last_used_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
   user_id: string;
   label: string;
   created_at: Timestamp;
@@ -247,6 +275,9 @@ export interface Database {
   persistence_lag: PersistenceLagTable;
   project_events: ProjectEventTable;
   notifications: NotificationTable;
+  sessions: SessionTable;
+  sign_in_failures: SignInFailureTable;
+  security_events: SecurityEventTable;
 }
 
 /** A project whose persistence activity keeps failing: since when, how often and why. */
@@ -261,3 +292,40 @@ export interface PersistenceLagTable {
 }
 
 export type WiringCheck = Selectable<WiringCheckTable>;
+
+/** A browser session (cookie); the cookie's value is stored only as its SHA-256. */
+export interface SessionTable {
+  id_hash: string;
+  user_id: string;
+  /** Sent back in `x-csrf-token` on every cookie-authenticated write. */
+  csrf_token: string;
+  created_at: Timestamp;
+  last_seen_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  /** Absolute expiry; the idle expiry is `last_seen_at` + the idle timeout. */
+  expires_at: ColumnType<Date, Date | string, Date | string>;
+  revoked_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  /** How the session was opened: `password` or `oidc`. */
+  via: ColumnType<string, string | undefined, string>;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+/** Failed sign-ins per key (`account:<login>` or `address:<ip>`) in a window, and a lock. */
+export interface SignInFailureTable {
+  key: string;
+  failures: number;
+  window_start: ColumnType<Date, Date | string, Date | string>;
+  locked_until: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+}
+
+/** Sign-ins, failures, locks, token, user and org changes, handovers: who, when, what, from where. */
+export interface SecurityEventTable {
+  id: ColumnType<number, never, never>;
+  at: Timestamp;
+  kind: string;
+  actor_id: string | null;
+  subject: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  detail: ColumnType<Record<string, unknown>, string | undefined, never>;
+}
