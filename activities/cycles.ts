@@ -7,7 +7,6 @@ import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/c
 import { sql } from 'kysely';
 import type { Db } from '../db';
 import { getCycleConfig } from '../db/cycles';
-import type { CreateEvent } from '../workflows/lifecycle';
 import { projectWorkflow } from '../workflows/project';
 import { projectSearchAttributes } from '../workflows/search-attributes';
 
@@ -57,7 +56,7 @@ export function createCycleActivities({ db, temporal, taskQueue }: CycleActivity
         .execute();
       let started = 0;
       await pool(rows, input.concurrency, async (row) => {
-        const create = row.create_event as CreateEvent;
+        const create = row.create_event;
         try {
           await temporal.workflow.start(projectWorkflow, {
             workflowId: row.workflow_id,

@@ -120,7 +120,7 @@ async function persistOnce(db: Db, input: PersistProjectInput): Promise<{ append
 
     // The projection: the stored state plus the logged events after its version, folded by the core.
     const current = await trx.selectFrom('projects').select(['version', 'state']).where('id', '=', projectId).executeTakeFirst();
-    const before = current ? (current.state as ProjectState) : null;
+    const before = current ? current.state : null;
     const version = current?.version ?? 0;
     if (version < lastSeq) {
       const logged = await trx
@@ -132,7 +132,7 @@ async function persistOnce(db: Db, input: PersistProjectInput): Promise<{ append
         .execute();
       let state = before;
       for (const row of logged) {
-        const result = apply(state, row.event as LifecycleEvent, cycle);
+        const result = apply(state, row.event, cycle);
         if (!result.ok) throw new Error(`event ${row.seq} of ${projectId} refused while projecting: ${result.refusal.rule} ${result.refusal.message}`);
         state = result.state;
       }

@@ -354,7 +354,7 @@ async function writeCycle(trx: Transaction<Database>, input: OpenCycleInput): Pr
 
 export async function getCycleConfig(db: Db, cycleId: string): Promise<CycleConfig | undefined> {
   const row = await db.selectFrom('cycles').select('config').where('id', '=', cycleId).executeTakeFirst();
-  return row?.config as CycleConfig | undefined;
+  return row?.config;
 }
 
 export interface LaunchProgress {

@@ -446,7 +446,7 @@ describe('auditing a project with sub-projects driven through its workflow', () 
       const report = await tampered(PARENT, async (rows) => {
         seq = seqOf(rows, 'approve');
         const before = rows[seq - 2];
-        const forged = { type: 'remindReview', actor: leadSecretary, at: before.at, note: '补录' };
+        const forged = { type: 'remindReview' as const, actor: leadSecretary, at: before.at, note: '补录' };
         await h.db.deleteFrom('project_events').where('project_id', '=', PARENT).where('seq', '>=', seq).execute();
         await insertRow({ ...before, seq, type: 'remindReview', event: forged, prev_hash: before.hash, hash: chainHash(before.hash, PARENT, seq, forged) });
         for (const r of rows.filter((r) => r.seq >= seq)) await insertRow(r, r.seq + 1);
