@@ -75,6 +75,8 @@ export const dispatchProjectUpdate = update<'dispatch'>('dispatchProject');
 export const selfAssessUpdate = update<'selfAssess'>('selfAssess');
 /** 年底验收 */
 export const acceptProjectUpdate = update<'accept'>('acceptProject');
+/** 书记换届交接: the committee passes what the outgoing secretary held to the incoming one. */
+export const handOverUpdate = update<'handOver'>('handOver');
 
 /** Every person-driven Update, by the lifecycle event it carries. */
 export const PERSON_UPDATES = {
@@ -101,6 +103,7 @@ export const PERSON_UPDATES = {
   dispatch: dispatchProjectUpdate,
   selfAssess: selfAssessUpdate,
   accept: acceptProjectUpdate,
+  handOver: handOverUpdate,
 } as const;
 
 export type PersonEventType = keyof typeof PERSON_UPDATES;

@@ -100,6 +100,7 @@ export const EVENT_LABELS: Readonly<Record<LifecycleEventType, string>> = {
   dispatch: '年中调度',
   cancelSubProject: '撤销子项目',
   reassignSubProject: '调整子项目承接单位',
+  handOver: '书记换届交接',
   selfAssess: '自评',
   accept: '年底验收',
 };

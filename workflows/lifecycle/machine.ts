@@ -14,6 +14,7 @@ import {
   updateMemberItemActual,
 } from './execution';
 import { validateActor } from './guards';
+import { handOver } from './handover';
 import type { Handler } from './handler';
 import {
   inspectionDue,
@@ -75,6 +76,7 @@ const HANDLERS: { [T in TransitionType]: Handler<T> } = {
   dispatch,
   cancelSubProject,
   reassignSubProject,
+  handOver,
   selfAssess,
   accept,
 };

@@ -432,6 +432,25 @@ export interface Reassignment {
   at: IsoDateTime;
 }
 
+/** What one handover (换届/调动) moved from the outgoing to the incoming secretary in this project. */
+export interface HandoverRecord {
+  orgId: string;
+  fromUserId: string;
+  toUserId: string;
+  reason: string | null;
+  /** The committee user who made the change. */
+  by: string;
+  at: IsoDateTime;
+  /** The lead (领办) passed on; false when only reviews, sub-projects or ledger entries moved. */
+  lead: boolean;
+  /** The pending review (审核人), the reviewer of later rounds, or the delegation (委派) moved. */
+  review: boolean;
+  /** Active sub-projects whose secretary entry moved. */
+  childIds: string[];
+  /** Open ledger entries whose responsible person moved. */
+  ledgerEntryIds: string[];
+}
+
 export interface Cancellation {
   reason: string;
   by: string;
@@ -464,6 +483,11 @@ export interface ProjectState {
   reassignments: Reassignment[];
   /** For a sub-project cancelled at the parent's dispatch. */
   cancellation: Cancellation | null;
+  /**
+   * Secretary handovers (换届/调动) in order: who led and reviewed when. Absent until the first one,
+   * so states, projections and histories recorded before handovers existed stay byte-identical.
+   */
+  handovers?: HandoverRecord[];
   selfAssessment: SelfAssessment | null;
   acceptance: Acceptance | null;
   /** 0..1: own weighted indicator progress rolled up with the children's ("1+N"). */
@@ -709,6 +733,18 @@ export interface ReassignSubProjectEvent extends EventBase {
   reason: string;
 }
 
+/**
+ * 换届/调动: the secretary of `orgId` changed from `fromUserId` to `toUserId`, so whatever the old
+ * secretary held in this project for that org passes to the new one. Sent by the committee.
+ */
+export interface HandOverEvent extends EventBase {
+  type: 'handOver';
+  orgId: string;
+  fromUserId: string;
+  toUserId: string;
+  reason?: string | null;
+}
+
 export interface SelfAssessEvent extends EventBase {
   type: 'selfAssess';
   scores: CriterionScore[];
@@ -757,6 +793,7 @@ export type LifecycleEvent =
   | DispatchEvent
   | CancelSubProjectEvent
   | ReassignSubProjectEvent
+  | HandOverEvent
   | SelfAssessEvent
   | AcceptEvent;
 
