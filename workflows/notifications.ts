@@ -92,6 +92,14 @@ export function notificationsForEvent(
     case 'reassignSubProject':
       notes.push({ recipientId: event.leadSecretaryId, kind: 'sub_project_assigned', message: `子项目${title}已调整由您负责：${event.reason}` });
       break;
+    case 'handOver': {
+      const record = after.handovers?.[after.handovers.length - 1];
+      if (record) {
+        const what = [record.lead ? '领办' : null, record.review ? '审核' : null, record.childIds.length > 0 ? '子项目' : null, record.ledgerEntryIds.length > 0 ? '整改事项' : null].filter(Boolean).join('、');
+        notes.push({ recipientId: event.toUserId, kind: 'handed_over', message: `书记换届交接：项目${title}的${what}已由您接任。` });
+      }
+      break;
+    }
     case 'accept':
       if (after.acceptance) {
         notes.push({ recipientId: secretary, kind: 'accepted', message: `项目${title}验收完成，得分 ${after.acceptance.finalScore}。` });

@@ -204,6 +204,15 @@ export async function projectWorkflow(input: ProjectWorkflowInput): Promise<Proj
       if (c.status === 'cancelled') return !known.cancelled;
       return c.status === 'active' && (known.orgId !== c.orgId || known.secretaryId !== c.secretaryId);
     });
+  /** The child entry changed only by handovers (换届) of its org's secretary, not by a dispatch. */
+  const handedOver = (childId: string, known: { orgId: string; secretaryId: string }, child: { orgId: string; secretaryId: string }) => {
+    if (known.orgId !== child.orgId || known.secretaryId === child.secretaryId) return false;
+    let holder = known.secretaryId;
+    for (const h of state.handovers ?? []) {
+      if (h.childIds.includes(childId) && h.orgId === child.orgId && h.fromUserId === holder) holder = h.toUserId;
+    }
+    return holder === child.secretaryId;
+  };
   const rollupPending = () =>
     state.parentId !== null && (reported === null || reported.stage !== state.stage || reported.progress !== state.progress);
 
@@ -227,6 +236,10 @@ export async function projectWorkflow(input: ProjectWorkflowInput): Promise<Proj
         known.cancelled = true;
         const reason = state.dispatch?.changes.find((c) => c.kind === 'cancelChild' && c.field === `children.${child.id}.status`)?.reason ?? 'cancelled at dispatch';
         await getExternalWorkflowHandle(childWorkflowId).signal(cancelSubProjectSignal, { reason, byOrgId: state.orgId });
+      } else if (known && child.status === 'active' && handedOver(child.id, known, child)) {
+        // A handover (换届) reaches the sub-project as its own handOver Update from the committee,
+        // so the child's history names the committee user; relaying it as a reassignment would not.
+        known.secretaryId = child.secretaryId;
       } else if (known && child.status === 'active' && (known.orgId !== child.orgId || known.secretaryId !== child.secretaryId)) {
         known.orgId = child.orgId;
         known.secretaryId = child.secretaryId;
