@@ -246,3 +246,68 @@ export async function recordSecurityEvent(db: Executor, event: SecurityEventInpu
     })
     .execute();
 }
+
+// ---- Users as sign-in sees them -------------------------------------------------------------
+
+export interface LoginCandidate {
+  id: string;
+  username: string | null;
+  passwordHash: string | null;
+  disabled: boolean;
+  mustChangePassword: boolean;
+}
+
+/** The user a login names: a username, or an 11-digit mobile number (normalised either way). */
+export async function findUserByLogin(db: Db, login: string): Promise<LoginCandidate | undefined> {
+  const name = normaliseLogin(login);
+  if (name.length === 0 || name.length > 100) return undefined;
+  const row = await db
+    .selectFrom('users')
+    .select(['id', 'username', 'password_hash', 'disabled_at', 'must_change_password'])
+    .where((eb) => eb.or([eb('username', '=', name), eb('mobile', '=', name)]))
+    .orderBy('id')
+    .executeTakeFirst();
+  return row ? { id: row.id, username: row.username, passwordHash: row.password_hash, disabled: row.disabled_at !== null, mustChangePassword: row.must_change_password } : undefined;
+}
+
+export interface UserProfile {
+  id: string;
+  name: string;
+  role: string;
+  orgId: string;
+  orgName: string | null;
+  username: string | null;
+  mobile: string | null;
+  mustChangePassword: boolean;
+  hasPassword: boolean;
+}
+
+export async function userProfile(db: Db, userId: string): Promise<UserProfile | undefined> {
+  const row = await db
+    .selectFrom('users')
+    .leftJoin('orgs', 'orgs.id', 'users.org_id')
+    .select(['users.id', 'users.name', 'users.role', 'users.org_id', 'orgs.name as org_name', 'users.username', 'users.mobile', 'users.must_change_password', 'users.password_hash'])
+    .where('users.id', '=', userId)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  return {
+    id: row.id,
+    name: row.name,
+    role: row.role,
+    orgId: row.org_id,
+    orgName: row.org_name,
+    username: row.username,
+    mobile: row.mobile,
+    mustChangePassword: row.must_change_password,
+    hasPassword: row.password_hash !== null,
+  };
+}
+
+export async function passwordHashOf(db: Db, userId: string): Promise<string | null> {
+  return (await db.selectFrom('users').select('password_hash').where('id', '=', userId).executeTakeFirst())?.password_hash ?? null;
+}
+
+/** Stores a new password hash; `mustChange` marks a one-time password (first sign-in, reset). */
+export async function setPasswordHash(db: Executor, userId: string, passwordHash: string, mustChange: boolean): Promise<void> {
+  await db.updateTable('users').set({ password_hash: passwordHash, must_change_password: mustChange, updated_at: new Date() }).where('id', '=', userId).execute();
+}

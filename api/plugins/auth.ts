@@ -1,10 +1,15 @@
 /**
- * Bearer-token authentication on every route except those marked `config: { public: true }`.
- * Tokens are opaque and stored hashed (db/auth.ts); the authenticated user rides on the request.
+ * Authentication on every route except those marked `config: { public: true }`: a bearer token
+ * (opaque, stored hashed; db/auth.ts) or a browser session cookie (server-side session;
+ * db/identity.ts). A cookie-authenticated write must carry the session's CSRF token in
+ * `x-csrf-token`. A disabled user's tokens and sessions stop working at once; a user who must
+ * change their password may only do that (and sign out, and read who they are) until they have.
+ * The authenticated user rides on the request.
  */
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { authenticate, type AuthenticatedUser } from '../../db/auth';
+import { authenticate, authenticateSession, type AuthenticatedUser } from '../../db/auth';
+import { CSRF_HEADER, csrfMatches, SESSION_COOKIE } from '../../db/identity';
 import { ProblemError } from '../problem';
 
 declare module 'fastify' {
@@ -14,6 +19,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** No token needed (health, docs). */
     public?: boolean;
+    /** Reachable by a user who must change their password first (change it, sign out, who am I). */
+    beforePasswordChange?: boolean;
   }
 }
 
@@ -22,6 +29,7 @@ export function unauthorized(detail: string): ProblemError {
 }
 
 const FAILURE_WINDOW_MS = 60_000;
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** Addresses tracked at most; past that, expired windows are swept (and, failing that, the oldest dropped). */
 const MAX_TRACKED_ADDRESSES = 50_000;
 
@@ -69,7 +77,7 @@ export default fp(async function auth(app: FastifyInstance) {
   const failures = new FailureCounter(limit);
 
   app.addHook('onRequest', async (request, reply) => {
-    const config = request.routeOptions.config as { public?: boolean } | undefined;
+    const config = request.routeOptions.config as { public?: boolean; beforePasswordChange?: boolean } | undefined;
     if (config?.public || !request.routeOptions.url) return; // public route, or a 404 handled later
     if (request.url.startsWith('/docs')) return;
     // Checked before anything else, the database lookup above all: an address that keeps failing
@@ -84,17 +92,34 @@ export default fp(async function auth(app: FastifyInstance) {
       return unauthorized(detail);
     };
     const header = request.headers.authorization;
+    const cookie = request.cookies?.[SESSION_COOKIE];
     reply.header('www-authenticate', 'Bearer realm="party-projects"');
-    if (!header) throw refuse('缺少访问令牌：请在 Authorization 头中提供 Bearer 令牌。');
-    const match = /^Bearer ([^\s]+)$/.exec(header);
-    if (!match) throw refuse('访问令牌格式不正确：应为 “Bearer <令牌>”。');
-    const result = await authenticate(app.deps.db, match[1]);
-    if (result === 'invalid') throw refuse('访问令牌无效或已被撤销。');
-    if (result === 'expired') throw refuse('访问令牌已过期，请重新获取。');
+    let result: Awaited<ReturnType<typeof authenticate>>;
+    if (header || !cookie) {
+      if (!header) throw refuse('缺少访问令牌：请先登录，或在 Authorization 头中提供 Bearer 令牌。');
+      const match = /^Bearer ([^\s]+)$/.exec(header);
+      if (!match) throw refuse('访问令牌格式不正确：应为 “Bearer <令牌>”。');
+      result = await authenticate(app.deps.db, match[1]);
+      if (result === 'invalid') throw refuse('访问令牌无效或已被撤销。');
+      if (result === 'expired') throw refuse('访问令牌已过期，请重新获取。');
+    } else {
+      result = await authenticateSession(app.deps.db, cookie, app.deps.sessionPolicy);
+      if (result === 'invalid') throw refuse('登录会话无效或已退出，请重新登录。');
+      if (result === 'expired') throw refuse('登录会话已过期，请重新登录。');
+    }
+    if (result === 'disabled') throw refuse('该账号已停用。');
+    // A cookie travels with every request the browser makes, whoever's page makes it: a write
+    // must prove it comes from our own page, which alone can read the session's CSRF token.
+    if (result.via === 'session' && !SAFE_METHODS.has(request.method) && !csrfMatches(result.csrfToken ?? '', request.headers[CSRF_HEADER])) {
+      throw new ProblemError(403, 'forbidden', 'CSRF token missing or wrong', `使用登录会话提交修改时须在 ${CSRF_HEADER} 头中携带会话的 CSRF 令牌（登录时或 GET /me 返回）。`, { rule: 'auth.csrf' });
+    }
+    if (result.mustChangePassword && !config?.beforePasswordChange) {
+      throw new ProblemError(403, 'forbidden', 'Password change required', '首次登录（或密码被重置）后须先修改密码：POST /auth/password。', { rule: 'auth.password_change_required' });
+    }
     request.user = result;
   });
   // Its refusals are ProblemErrors (answered by the errors plugin); it reads the app's deps.
-}, { name: 'auth', fastify: '5.x', dependencies: ['errors'], decorators: { fastify: ['deps'] } });
+}, { name: 'auth', fastify: '5.x', dependencies: ['errors', '@fastify/cookie'], decorators: { fastify: ['deps'] } });
 
 /** The authenticated user; routes behind auth can rely on it. */
 export function currentUser(request: { user: AuthenticatedUser | null }): AuthenticatedUser {
