@@ -331,9 +331,11 @@ async function main(): Promise<void> {
     ...(demo.length
       ? [
           '',
-          `Demo city (cycle ${DEMO_CYCLE_ID}); fresh bearer tokens, one user per role (valid 30 days):`,
-          ...demo.map((d) => `  ${d.role.padEnd(10)} ${d.userId.padEnd(22)} ${d.token}`),
+          `Demo city (cycle ${DEMO_CYCLE_ID}); one user per role — sign in with username and password, or use the fresh bearer token (valid 30 days):`,
+          `  ${'role'.padEnd(10)} ${'username'.padEnd(22)} ${'password'.padEnd(16)} token`,
+          ...demo.map((d) => `  ${d.role.padEnd(10)} ${d.username.padEnd(22)} ${d.password.padEnd(16)} ${d.token}`),
           `  e.g. curl -H "Authorization: Bearer <token>" ${base}/projects?cycle=${DEMO_CYCLE_ID}`,
+          `       curl -c jar -H 'content-type: application/json' -d '{"login":"<username>","password":"<password>"}' ${base}/auth/sign-in`,
         ]
       : []),
     'Press Ctrl-C to stop.',
