@@ -30,6 +30,8 @@ import { ProblemSchema } from './problem';
 import healthRoutes from './routes/health';
 import persistenceRoutes from './routes/persistence';
 import wiringCheckRoutes from './routes/wiring-checks';
+import { createCyclesService, type CyclesService } from '../services/cycles';
+import { createProjectsService, type ProjectsService } from '../services/projects';
 
 export interface AppDeps {
   db: Db;
@@ -57,6 +59,8 @@ export interface AppDeps {
 declare module 'fastify' {
   interface FastifyInstance {
     deps: AppDeps;
+    /** The services the routes delegate to, built from `deps`. */
+    services: { projects: ProjectsService; cycles: CyclesService };
     /** Every route registered, as `METHOD /path` (the OpenAPI inventory test compares it with the document). */
     routeInventory: string[];
   }
@@ -75,14 +79,15 @@ const validatorPool = AjvCompiler();
  * Query strings, path parameters and headers are text by nature: they keep ajv's coercion
  * (`?limit=20`, `/inspections/2`, `?overdue=true`).
  */
-type PoolArgs = Parameters<ReturnType<typeof AjvCompiler>>;
-const buildValidator = (externalSchemas: PoolArgs[0], options?: { customOptions?: object }) => {
-  const customOptions = { ...options?.customOptions, ...AJV_OPTIONS };
-  const coercing = validatorPool(externalSchemas, { ...options, customOptions: { ...customOptions, coerceTypes: 'array' } } as never);
-  const strict = validatorPool(externalSchemas, { ...options, customOptions: { ...customOptions, coerceTypes: false } } as never);
-  // Fastify calls the compiler with the route definition ({ schema, method, url, httpPart }), not with the bare schema the types suggest.
-  type Compile = (route: { httpPart?: string }) => unknown;
-  return ((route: { httpPart?: string }) => ((route.httpPart === 'body' ? strict : coercing) as unknown as Compile)(route)) as never;
+const buildValidator: ReturnType<typeof AjvCompiler> = (externalSchemas, options) => {
+  // Only ajv's own mode is used here (never JTD): its options are ajv options.
+  const shared = { onCreate: options?.onCreate, plugins: options?.plugins };
+  const customOptions = { ...(options?.mode === 'JTD' ? {} : options?.customOptions), ...AJV_OPTIONS };
+  const coercing = validatorPool(externalSchemas, { ...shared, customOptions: { ...customOptions, coerceTypes: 'array' } });
+  const strict = validatorPool(externalSchemas, { ...shared, customOptions: { ...customOptions, coerceTypes: false } });
+  // Fastify calls the compiler with the route definition ({ schema, method, url, httpPart }), not
+  // with the bare schema the types suggest; the pool's compilers take that definition too.
+  return (route) => (typeof route === 'object' && route.httpPart === 'body' ? strict : coercing)(route);
 };
 
 /** `exclusiveMinimum: n` (draft 7) → `minimum: n, exclusiveMinimum: true` (OpenAPI 3.0), and the same for maxima, everywhere in the document. */
@@ -111,7 +116,7 @@ export async function buildApp(options: Omit<AppDeps, 'store'> & { store?: Conte
     },
     bodyLimit: 1024 * 1024,
     ajv: { customOptions: { ...AJV_OPTIONS } },
-    schemaController: { compilersFactory: { buildValidator: buildValidator as never } },
+    schemaController: { compilersFactory: { buildValidator } },
     // The router's own refusals (a path parameter over maxParamLength: 414; a malformed percent
     // encoding: 400) are answered before any route or hook: without this they are plain JSON.
     frameworkErrors: (error, request, reply) => {
@@ -122,6 +127,7 @@ export async function buildApp(options: Omit<AppDeps, 'store'> & { store?: Conte
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.decorate('deps', deps);
+  app.decorate('services', { projects: createProjectsService(deps), cycles: createCyclesService(deps) });
   const inventory: string[] = [];
   app.decorate('routeInventory', inventory);
   app.addHook('onRoute', (route) => {

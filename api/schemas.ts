@@ -1,5 +1,6 @@
 /** Request and response schemas shared by the routes (TypeBox → JSON Schema → OpenAPI). */
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TProperties, type TSchema } from '@sinclair/typebox';
+import type { Quarter } from '../workflows/lifecycle';
 
 const text = (max = 2000) => Type.String({ minLength: 1, maxLength: max });
 const id = Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._:-]{0,79}$' });
@@ -8,6 +9,11 @@ const num = Type.Number({ minimum: -1e12, maximum: 1e12 });
 const closed = { additionalProperties: false } as const;
 
 export const IdParam = Type.Object({ id }, closed);
+const subParams = { id: Type.String({ maxLength: 80 }) };
+export const ItemParams = Type.Object({ ...subParams, itemId: Type.String({ maxLength: 80 }) }, closed);
+export const EvidenceParams = Type.Object({ ...subParams, evidenceId: Type.String({ maxLength: 80 }) }, closed);
+export const QuarterParams = Type.Object({ ...subParams, quarter: Type.Unsafe<Quarter>(Type.Integer({ minimum: 1, maximum: 4 })) }, closed);
+export const EntryParams = Type.Object({ ...subParams, entryId: Type.String({ maxLength: 80 }) }, closed);
 export const Sha256 = Type.String({ pattern: '^[0-9a-f]{64}$' });
 export const FileRef = Type.Object({ name: text(200), sha256: Sha256, size: Type.Integer({ minimum: 0, maximum: 100 * 1024 * 1024 }) }, closed);
 const IndicatorActual = Type.Object({ indicatorId: id, actual: num }, closed);
@@ -114,6 +120,124 @@ export const DispatchBody = Type.Object(
   closed,
 );
 
+// ---- Responses -------------------------------------------------------------------------------
+// The shapes of workflows/lifecycle/types.ts. Response objects stay open (additionalProperties):
+// fast-json-stringify drops every property a schema does not name, so a field the lifecycle core
+// adds later is still sent rather than silently lost.
+
+const open = <P extends TProperties>(properties: P, description?: string) => Type.Object(properties, { additionalProperties: true, ...(description ? { description } : {}) });
+const nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+const Str = Type.String();
+const Num = Type.Number();
+const Int = Type.Integer();
+
+const Actor = open({ userId: Str, role: Str, orgId: Str }, 'a person, or the engine (role "system")');
+const OrgUser = open({ orgId: Str, userId: Str });
+const TextRefResponse = open({ sha256: Str, size: Int, chars: Int }, 'the whole text in the content store (claim check)');
+const FileResponse = open({ name: Str, sha256: Str, size: Num });
+const CriterionScoreResponse = open({ criterionId: Str, score: Num });
+
+const ProposalResponse = open({
+  title: Str,
+  type: Str,
+  isKey: Type.Boolean(),
+  orientation: Str,
+  problemIds: Type.Array(Str),
+  businessGoal: Str,
+  indicators: Type.Array(open({ id: Str, name: Str, unit: Str, baseline: Num, target: Num, weight: Num, actual: nullable(Num) })),
+  milestones: Type.Array(open({ id: Str, title: Str, due: Str })),
+});
+const ReviewResponse = open({
+  round: Int,
+  submittedAt: nullable(Str),
+  delegate: nullable(open({ to: OrgUser, by: Actor, at: Str })),
+  history: Type.Array(
+    open(
+      {
+        round: Int,
+        action: Str,
+        actor: Actor,
+        at: Str,
+        reviewer: Type.Optional(OrgUser),
+        from: Type.Optional(OrgUser),
+        to: Type.Optional(OrgUser),
+        reason: Type.Optional(nullable(Str)),
+        comment: Type.Optional(nullable(Str)),
+        comments: Type.Optional(Str),
+        note: Type.Optional(nullable(Str)),
+        recommendation: Type.Optional(Str),
+        opinion: Type.Optional(Str),
+      },
+      'one review step: submitted, withdrawn, approved, returned, rejected, transferred, delegated, delegateOpinion, reminded, timeoutReminded, escalated',
+    ),
+  ),
+});
+const LetterResponse = open({ text: Str, signedBy: Str, signedAt: Str });
+const ChildResponse = open({ id: Str, orgId: Str, secretaryId: Str, title: Str, status: Str, stage: Str, progress: Num, addedAt: Str });
+const MemberItemResponse = open({ id: Str, memberId: Str, kind: Str, title: Str, target: Num, actual: nullable(Num), unit: Str, addedAt: Str, updatedAt: Str });
+const EvidenceResponse = open({
+  id: Str,
+  quarter: nullable(Int),
+  milestoneId: nullable(Str),
+  text: Str,
+  textRef: nullable(TextRefResponse),
+  files: Type.Array(FileResponse),
+  indicatorActuals: Type.Array(open({ indicatorId: Str, actual: Num })),
+  version: Int,
+  supersedes: nullable(Str),
+  supersededBy: nullable(Str),
+  correctionReason: nullable(Str),
+  submittedBy: Str,
+  at: Str,
+});
+const InspectionResponse = open({
+  quarter: Int,
+  due: Type.Boolean(),
+  dueAt: nullable(Str),
+  rating: nullable(Str),
+  findings: Type.Array(open({ kind: Str, text: Str })),
+  missingEvidence: Type.Boolean(),
+  inspectorId: nullable(Str),
+  at: nullable(Str),
+});
+const LedgerEntryResponse = open({
+  id: Str,
+  quarter: Int,
+  problem: Str,
+  responsibleOrgId: Str,
+  responsiblePersonId: Str,
+  measures: Str,
+  deadline: Str,
+  status: Str,
+  recordedBy: Str,
+  recordedAt: Str,
+  reports: Type.Array(open({ text: Str, textRef: nullable(TextRefResponse), files: Type.Array(FileResponse), by: Actor, at: Str })),
+  sendBacks: Type.Array(open({ reason: Str, by: Actor, at: Str })),
+  verifiedBy: nullable(Str),
+  closedAt: nullable(Str),
+  warnedAt: nullable(Str),
+  escalatedAt: nullable(Str),
+});
+const DispatchResponse = open({
+  decision: Str,
+  changes: Type.Array(open({ kind: Str, field: Str, from: Type.Unknown(), to: Type.Unknown(), reason: Str })),
+  reason: nullable(Str),
+  by: Str,
+  at: Str,
+});
+const SelfAssessmentResponse = open({ scores: Type.Array(CriterionScoreResponse), total: Num, narrative: Str, businessImpact: Str, by: Str, at: Str });
+const AcceptanceResponse = open({
+  criterionScores: Type.Array(CriterionScoreResponse),
+  rawScore: Num,
+  deductions: Type.Array(open({ code: Str, pointsEach: Num, count: Int, points: Num, detail: Str })),
+  totalDeduction: Num,
+  finalScore: Num,
+  grade: Str,
+  negativeList: Type.Array(Str),
+  by: Str,
+  at: Str,
+});
+
 /** A project as callers see it: the lifecycle state and how many events made it. */
 export const ProjectResponse = Type.Object({
   id: Type.String(),
@@ -125,17 +249,17 @@ export const ProjectResponse = Type.Object({
   stageLabel: Type.String(),
   progress: Type.Number(),
   version: Type.Integer(),
-  proposal: Type.Unknown(),
-  review: Type.Unknown(),
-  letter: Type.Unknown(),
-  children: Type.Unknown(),
-  memberItems: Type.Unknown(),
-  evidence: Type.Unknown(),
-  inspections: Type.Unknown(),
-  ledger: Type.Unknown(),
-  dispatch: Type.Unknown(),
-  selfAssessment: Type.Unknown(),
-  acceptance: Type.Unknown(),
+  proposal: ProposalResponse,
+  review: ReviewResponse,
+  letter: nullable(LetterResponse),
+  children: Type.Array(ChildResponse),
+  memberItems: Type.Array(MemberItemResponse),
+  evidence: Type.Array(EvidenceResponse),
+  inspections: Type.Array(InspectionResponse),
+  ledger: Type.Array(LedgerEntryResponse),
+  dispatch: nullable(DispatchResponse),
+  selfAssessment: nullable(SelfAssessmentResponse),
+  acceptance: nullable(AcceptanceResponse),
 });
 
 export const ProjectListResponse = Type.Object({

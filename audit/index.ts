@@ -6,6 +6,7 @@
 export * from './types';
 export { verifyChain, type ChainBreak, type ChainOptions, type ChainResult, type ChainRow } from './chain';
 export { diffStates, type StateChange } from './diff';
+export { logFreshness, type LogFreshness } from './freshness';
 export { childIdsFromEvents, evidenceRefs, loadAuditSet, loadCycleConfig, loadEvents, type AuditSet, type EvidenceRef } from './events';
 export {
   cycleFromHistory,

@@ -80,7 +80,7 @@ export default fp(async function idempotency(app: FastifyInstance, options: { le
     for (let round = 0; round < 2; round++) {
       const inserted = await db()
         .insertInto('idempotency_keys')
-        .values({ user_id: userId, key, request_hash: requestHash, status_code: null, response: null, created_at: claimTime as never })
+        .values({ user_id: userId, key, request_hash: requestHash, status_code: null, response: null, created_at: claimTime })
         .onConflict((oc) => oc.columns(['user_id', 'key']).doNothing())
         .returning('created_at')
         .executeTakeFirst();
@@ -176,7 +176,7 @@ export default fp(async function idempotency(app: FastifyInstance, options: { le
   });
 
   // Whatever path a request took (an aborted client, an error inside another onSend hook), a key
-  // still claimed when the response is over was never answered: free it.
+  // still claimed when the response is over has not been answered: free it.
   app.addHook('onResponse', async (request) => {
     if (request.idempotency) await release(request, 'request ended without storing an answer');
   });

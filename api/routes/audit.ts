@@ -8,6 +8,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
   AuditError,
   exportProject,
+  logFreshness,
   parseMoment,
   projectHistories,
   projectStateAt,
@@ -19,7 +20,6 @@ import {
   type WorkflowCode,
 } from '../../audit';
 import { getCycleConfig } from '../../db/cycles';
-import { getSeqQuery } from '../../workflows/messages';
 import { currentUser } from '../plugins/auth';
 import { ProblemError, problemResponses } from '../problem';
 import * as S from '../schemas';
@@ -169,35 +169,6 @@ async function guarded<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/**
- * Right after an action answered 200 its event may not be in the log yet (the workflow persists it
- * just after): wait, bounded, until the log holds every event the workflow has applied, and say in
- * the answer how far behind it still is.
- */
-async function logFreshness(app: Parameters<FastifyPluginAsyncTypebox>[0], projectId: string, waitMs = 3000) {
-  const { db, temporal } = app.deps;
-  const row =
-    (await db.selectFrom('projects').select('workflow_id').where('id', '=', projectId).executeTakeFirst()) ??
-    (await db.selectFrom('cycle_projects').select('workflow_id').where('project_id', '=', projectId).executeTakeFirst());
-  if (!row) return undefined;
-  const loggedSeq = async () =>
-    Number((await db.selectFrom('project_events').select((eb) => eb.fn.max('seq').as('seq')).where('project_id', '=', projectId).executeTakeFirst())?.seq ?? 0);
-  let workflowSeq: number | null = null;
-  try {
-    workflowSeq = (await temporal.workflow.getHandle(row.workflow_id).query(getSeqQuery)).seq;
-  } catch {
-    // A closed workflow past retention, or no worker: the log is all there is to read.
-  }
-  let logged = await loggedSeq();
-  const deadline = Date.now() + waitMs;
-  while (workflowSeq !== null && logged < workflowSeq && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 100));
-    logged = await loggedSeq();
-  }
-  const lagging = await db.selectFrom('persistence_lag').select('project_id').where('project_id', '=', projectId).executeTakeFirst();
-  return { workflowSeq, loggedSeq: logged, behind: workflowSeq === null ? 0 : Math.max(0, workflowSeq - logged), persistenceLagging: lagging !== undefined };
-}
-
 const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesOptions> = async (app, options) => {
   const workflows: WorkflowCode = options.workflowBundlePath ? { workflowBundlePath: options.workflowBundlePath } : projectWorkflows();
   const deps = (): AuditDeps => ({ db: app.deps.db, temporal: app.deps.temporal, store: app.deps.store, workflows });
@@ -215,7 +186,7 @@ const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesOptions> = async (app, o
     },
     async (request) => {
       requireAuditor(request);
-      const log = await logFreshness(app, request.params.id);
+      const log = await logFreshness(app.deps, request.params.id);
       return guarded(async () => ({ ...(await projectTimeline(deps(), request.params.id)), ...(log ? { log } : {}) }));
     },
   );
@@ -238,7 +209,7 @@ const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesOptions> = async (app, o
       requireAuditor(request);
       return guarded(async () => {
         const moment = request.query.at === undefined ? { at: new Date().toISOString() } : parseMoment(request.query.at);
-        const log = await logFreshness(app, request.params.id);
+        const log = await logFreshness(app.deps, request.params.id);
         return { ...(await projectStateAt(deps(), request.params.id, moment)), ...(log ? { log } : {}) };
       });
     },

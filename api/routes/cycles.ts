@@ -2,10 +2,7 @@
 import { Type, type TSchema } from '@sinclair/typebox';
 import Ajv, { type ErrorObject } from 'ajv';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { cycleReferenceErrors, getCycleConfig, launchProgress, openNewCycle, secretariesWithoutKeyProject, type CycleInputError, type OpenCycleInput } from '../../db/cycles';
-import { validate, validateCycleConfig, type CycleConfig, type Refusal } from '../../workflows/lifecycle';
-import { launchCycleWorkflow, launchWorkflowId } from '../../workflows/launch-cycle';
+import type { CycleInputError } from '../../db/cycles';
 import { currentUser } from '../plugins/auth';
 import { ProblemError, problemResponses } from '../problem';
 
@@ -118,8 +115,6 @@ export const OpenCycleBody = Type.Object(
  */
 const cycleAjv = new Ajv({ allErrors: true, coerceTypes: false, useDefaults: false, removeAdditional: false, strict: false });
 
-const MAX_LISTED_ERRORS = 200;
-
 function fieldOf(error: ErrorObject): string {
   const path = error.instancePath.slice(1).replace(/\//g, '.');
   const params = error.params as { missingProperty?: string; additionalProperty?: string };
@@ -158,41 +153,6 @@ function detailOf(error: ErrorObject): string {
   }
 }
 
-/** Where in the body each rule of validateCycleConfig points. */
-const CONFIG_RULE_FIELDS: Record<string, string> = {
-  'cycle.id': 'cycle.cycleId',
-  'cycle.year': 'cycle.year',
-  'cycle.committee': 'cycle.committee',
-  'cycle.calendar_date': 'cycle.calendar',
-  'cycle.calendar_window': 'cycle.calendar',
-  'cycle.calendar_quarters': 'cycle.calendar.quarters',
-  'cycle.monthly_reminder_day': 'cycle.calendar.monthlyReminderDay',
-  'cycle.review_timeouts': 'cycle.reviewTimeouts',
-  'cycle.ledger_timeouts': 'cycle.ledger',
-  'cycle.min_key_projects': 'cycle.rules.minKeyProjectsPerSecretary',
-  'cycle.rubric': 'cycle.rules.rubric',
-  'cycle.deductions': 'cycle.rules.deductions',
-  'cycle.grade_thresholds': 'cycle.rules.gradeThresholds',
-  'cycle.best_of_list_size': 'cycle.rules.bestOfListSize',
-};
-
-function refusalError(refusal: Refusal, field: string): CycleInputError & { rule: string } {
-  return { field, detail: refusal.messageZh.endsWith('。') ? refusal.messageZh : `${refusal.messageZh}。`, rule: refusal.rule };
-}
-
-/** One 400 naming every error, each with its row and field, in Chinese. */
-function invalidCycle(errors: CycleInputError[]): ProblemError {
-  const listed = errors.slice(0, MAX_LISTED_ERRORS);
-  const preview = listed.slice(0, 3).map((e) => `${e.field}：${e.detail.replace(/。$/, '')}`).join('；');
-  return new ProblemError(
-    400,
-    'validation',
-    'The cycle cannot be opened',
-    `年度周期未开启，请求中有 ${errors.length} 处错误（见 errors）：${preview}${errors.length > 3 ? '……' : ''}`,
-    { rule: 'cycle.invalid', field: listed[0]?.field ?? 'body', errors: listed, ...(errors.length > listed.length ? { errorsTruncated: errors.length - listed.length } : {}) },
-  );
-}
-
 function requireCommittee(user: ReturnType<typeof currentUser>, what: string): void {
   if (user.role !== 'committee') {
     throw new ProblemError(403, 'forbidden', 'Only committee staff may do this', `只有工委工作人员可以${what}。`, { rule: 'actor.not_committee' });
@@ -218,49 +178,13 @@ const cycleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       attachValidation: true,
     },
     async (request, reply) => {
-      const user = currentUser(request);
-      requireCommittee(user, '开启年度周期');
-      const body = request.body as unknown;
+      requireCommittee(currentUser(request), '开启年度周期');
       const found: CycleInputError[] = (request.validationError?.validation ?? [])
         .filter((e: { keyword: string }) => e.keyword !== 'if')
         .map((e: unknown) => ({ field: fieldOf(e as ErrorObject), detail: detailOf(e as ErrorObject) }));
-      const shapeOk = (prefix: string) => !found.some((e) => e.field === prefix || e.field.startsWith(`${prefix}.`) || e.field === 'body');
-      // The lifecycle core's own checks (calendar order, duplicate criteria, thresholds, planned
-      // projects) run on whatever part has the right shape; they assume it.
-      const cycle = (body as { cycle: CycleConfig } | null)?.cycle as CycleConfig;
-      const cycleOk = shapeOk('cycle');
-      if (cycleOk) {
-        const invalid = validateCycleConfig(cycle);
-        if (invalid) found.push(refusalError(invalid, CONFIG_RULE_FIELDS[invalid.rule] ?? 'cycle'));
-      }
-      if (cycleOk && !found.some((e) => e.field.startsWith('cycle'))) {
-        const projects = (body as { projects?: unknown } | null)?.projects;
-        (Array.isArray(projects) ? (projects as { create?: unknown }[]) : []).forEach((project, index) => {
-          if (!shapeOk(`projects.${index}`)) return;
-          const refusal = validate(null, project.create as never, cycle);
-          if (refusal) found.push({ ...refusalError(refusal, `projects.${index}.create`), detail: `第 ${index + 1} 个计划项目不合法：${refusal.messageZh}` });
-        });
-      }
-      if (found.length > 0) {
-        // Refused anyway: also name every reference that would not hold, so one answer lists it all.
-        throw invalidCycle([...found, ...(await cycleReferenceErrors(app.deps.db, body))]);
-      }
-      const input = body as OpenCycleInput;
-      const outcome = await openNewCycle(app.deps.db, input);
-      if (outcome === 'exists') {
-        throw new ProblemError(409, 'conflict', 'The cycle already exists', `年度周期 ${input.cycle.cycleId} 已存在。`, { rule: 'cycle.exists', field: 'cycle.cycleId' });
-      }
-      if (outcome !== 'opened') throw invalidCycle(outcome);
-      return reply.status(201).send(await cycleView(input.cycle.cycleId));
+      return reply.status(201).send(await app.services.cycles.open(request.body, found));
     },
   );
-
-  async function cycleView(cycleId: string) {
-    const cycle = await getCycleConfig(app.deps.db, cycleId);
-    const progress = await launchProgress(app.deps.db, cycleId);
-    if (!cycle || !progress) throw new ProblemError(404, 'not-found', 'Cycle not found', `找不到年度周期 ${cycleId}。`);
-    return { cycleId, year: cycle.year, launch: progress, secretariesWithoutKeyProject: await secretariesWithoutKeyProject(app.deps.db, cycleId) };
-  }
 
   const params = Type.Object({ id: Type.String({ maxLength: 80 }) }, { additionalProperties: false });
 
@@ -273,7 +197,7 @@ const cycleRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (user.role !== 'committee' && user.role !== 'inspector' && user.role !== 'auditor') {
         throw new ProblemError(403, 'forbidden', 'Committee, inspectors and auditors only', '只有工委、督查员和审计人员可以查看年度周期总览。', { rule: 'actor.not_committee' });
       }
-      return cycleView(request.params.id);
+      return app.services.cycles.view(request.params.id);
     },
   );
 
@@ -291,21 +215,7 @@ const cycleRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const user = currentUser(request);
       requireCommittee(user, '启动年度周期');
-      const cycleId = request.params.id;
-      if (!(await getCycleConfig(app.deps.db, cycleId))) throw new ProblemError(404, 'not-found', 'Cycle not found', `找不到年度周期 ${cycleId}。`);
-      const workflowId = launchWorkflowId(cycleId);
-      let alreadyRunning = false;
-      try {
-        await app.deps.temporal.workflow.start(launchCycleWorkflow, {
-          workflowId,
-          taskQueue: app.deps.taskQueue,
-          args: [{ cycleId, batchSize: request.body?.batchSize }],
-        });
-      } catch (error) {
-        if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-        alreadyRunning = true;
-      }
-      return reply.status(202).send({ workflowId, alreadyRunning, launch: (await launchProgress(app.deps.db, cycleId))! });
+      return reply.status(202).send(await app.services.cycles.launch(request.params.id, request.body?.batchSize));
     },
   );
 };

@@ -6,13 +6,10 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import multipart from '@fastify/multipart';
-import { sql } from 'kysely';
 import { ContentIntegrityError } from '../../db/content-store';
-import type { ProjectState } from '../../workflows/lifecycle';
 import { sniffFileType } from '../file-types';
 import { currentUser } from '../plugins/auth';
 import { ProblemError, problemRef } from '../problem';
-import { canRead } from '../projects-service';
 
 export const UPLOAD_LIMITS = { fileSize: 10 * 1024 * 1024, files: 5, fields: 10, parts: 20 };
 
@@ -46,14 +43,7 @@ const evidenceFileRoutes: FastifyPluginAsyncTypebox = async (app) => {
         if (!type) {
           throw new ProblemError(415, 'unsupported-file-type', 'File type not allowed', `文件“${part.filename.slice(0, 100)}”的内容不是允许的类型（PDF、PNG、JPEG、Office 文档或纯文本）。`, { field: part.fieldname });
         }
-        const { sha256, size } = await app.deps.store.put(bytes);
-        const name = `${sha256.slice(0, 16)}.${type.extension}`;
-        await app.deps.db
-          .insertInto('evidence_files')
-          .values({ sha256, uploaded_by: user.id, stored_name: name, content_type: type.contentType, size })
-          .onConflict((oc) => oc.columns(['sha256', 'uploaded_by']).doNothing())
-          .execute();
-        stored.push({ sha256, size, name, contentType: type.contentType });
+        stored.push(await app.services.projects.storeUpload(user, bytes, type));
       }
       if (stored.length === 0) throw new ProblemError(400, 'validation', 'No file', '请求中没有文件。', { field: 'file' });
       return reply.status(201).send({ files: stored });
@@ -83,49 +73,8 @@ const evidenceFileRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const user = currentUser(request);
       const { sha256 } = request.params;
       const notFound = new ProblemError(404, 'not-found', 'File not found', `找不到文件 ${sha256.slice(0, 16)}…，或您无权查看。`);
-      const own = await app.deps.db.selectFrom('evidence_files').select(['content_type', 'stored_name']).where('sha256', '=', sha256).where('uploaded_by', '=', user.id).executeTakeFirst();
-      let meta = own;
-      if (!meta) {
-        // Someone else's file is readable by whoever may read a project citing it (canRead, the
-        // read rule of GET /projects/:id), wherever the project shows it: an evidence entry's files
-        // or its claim-checked text (normalised in `evidence`, the current and superseded
-        // versions), and a rectification report's files or claim-checked text (only in the project
-        // state's ledger[].reports[]). The inspector who verifies a rectification and the committee
-        // must be able to open what the report cites.
-        const cites = '$.ledger[*].reports[*] ? (exists(@.files[*] ? (@.sha256 == $h)) || @.textRef.sha256 == $h)';
-        const referencing = await app.deps.db
-          .selectFrom('projects')
-          .select(['projects.id', 'projects.cycle_id', 'projects.org_id', 'projects.workflow_id', 'projects.state'])
-          .where((eb) =>
-            eb.or([
-              eb.exists(
-                eb
-                  .selectFrom('evidence')
-                  .select('evidence.id')
-                  .whereRef('evidence.project_id', '=', 'projects.id')
-                  .where((inner) =>
-                    inner.or([sql<boolean>`evidence.files @> ${JSON.stringify([{ sha256 }])}::jsonb`, sql<boolean>`evidence.text_ref ->> 'sha256' = ${sha256}`]),
-                  ),
-              ),
-              // Only projects with a reported ledger entry can cite a file in a report: the
-              // normalised ledger narrows the scan before the state's JSON is searched.
-              eb.and([
-                eb.exists(eb.selectFrom('ledger_entries').select('ledger_entries.id').whereRef('ledger_entries.project_id', '=', 'projects.id').where('ledger_entries.reports', '>', 0)),
-                sql<boolean>`jsonb_path_exists(projects.state, ${cites}::jsonpath, jsonb_build_object('h', ${sha256}::text))`,
-              ]),
-            ]),
-          )
-          .orderBy('projects.id')
-          .limit(500)
-          .execute();
-        for (const p of referencing) {
-          const state = p.state as ProjectState;
-          if (await canRead(app, user, { id: p.id, cycleId: p.cycle_id, orgId: p.org_id, workflowId: p.workflow_id, state }, state)) {
-            meta = await app.deps.db.selectFrom('evidence_files').select(['content_type', 'stored_name']).where('sha256', '=', sha256).limit(1).executeTakeFirst();
-            break;
-          }
-        }
-      }
+      // Someone else's file is readable by whoever may read a project citing it (see readableFile).
+      const meta = await app.services.projects.readableFile(user, sha256);
       if (!meta) throw notFound;
       let bytes: Buffer | undefined;
       try {
@@ -138,8 +87,8 @@ const evidenceFileRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
       if (!bytes) throw notFound;
       return reply
-        .header('content-type', meta.content_type)
-        .header('content-disposition', `attachment; filename="${meta.stored_name}"`)
+        .header('content-type', meta.contentType)
+        .header('content-disposition', `attachment; filename="${meta.storedName}"`)
         .header('x-content-sha256', sha256)
         .send(bytes);
     },

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { pingDb } from '../../db';
+import { pingDb, type Db } from '../../db';
+import { laggingSummary } from '../../db/persistence';
 
 const Check = Type.Object({ ok: Type.Boolean(), latencyMs: Type.Number(), error: Type.Optional(Type.String()) });
 const Persistence = Type.Object({
@@ -34,17 +35,9 @@ async function timed(fn: () => Promise<unknown>): Promise<{ ok: boolean; latency
   }
 }
 
-async function laggingSummary(app: Parameters<FastifyPluginAsyncTypebox>[0]) {
-  const row = await app.deps.db
-    .selectFrom('persistence_lag')
-    .select((eb) => [eb.fn.countAll<string>().as('n'), eb.fn.min('since').as('oldest')])
-    .executeTakeFirstOrThrow();
-  const oldest = row.oldest ? await app.deps.db.selectFrom('persistence_lag').select('last_error').orderBy('since').limit(1).executeTakeFirst() : undefined;
-  return {
-    laggingProjects: Number(row.n),
-    oldestSince: row.oldest ? new Date(row.oldest as unknown as string).toISOString() : null,
-    lastError: oldest?.last_error.slice(0, 200) ?? null,
-  };
+async function persistenceSummary(db: Db) {
+  const summary = await laggingSummary(db);
+  return { laggingProjects: summary.laggingProjects, oldestSince: summary.oldestSince?.toISOString() ?? null, lastError: summary.lastError?.slice(0, 200) ?? null };
 }
 
 /** Reachability of Temporal and PostgreSQL; 503 names whichever is down; lagging persistence shows as degraded. */
@@ -74,7 +67,7 @@ const healthRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (!ok) reply.header('retry-after', '5');
       // A persistence that keeps failing is not an outage (actions are still accepted and kept by
       // Temporal) but it must not be silent: the service reports itself degraded, with the count.
-      const persistence = postgresCheck.ok ? await laggingSummary(app).catch(() => undefined) : undefined;
+      const persistence = postgresCheck.ok ? await persistenceSummary(db).catch(() => undefined) : undefined;
       const degraded = ok && (persistence?.laggingProjects ?? 0) > 0;
       return reply.status(ok ? 200 : 503).send({
         status: ok ? (degraded ? 'degraded' : 'ok') : 'unavailable',

@@ -7,6 +7,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { listLagging } from '../../db/persistence';
 import { currentUser } from '../plugins/auth';
 import { ProblemError, problemResponses } from '../problem';
 
@@ -36,20 +37,8 @@ const persistenceRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (user.role !== 'committee' && user.role !== 'auditor') {
         throw new ProblemError(403, 'forbidden', 'Committee staff and auditors only', '只有工委工作人员和审计人员可以查看持久化滞后情况。', { rule: 'actor.not_committee' });
       }
-      const rows = await app.deps.db.selectFrom('persistence_lag').selectAll().orderBy('since').limit(request.query.limit).execute();
-      const total = await app.deps.db.selectFrom('persistence_lag').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
-      return {
-        total: Number(total.n),
-        items: rows.map((r) => ({
-          projectId: r.project_id,
-          workflowId: r.workflow_id,
-          since: new Date(r.since).toISOString(),
-          lastAttemptAt: new Date(r.last_attempt_at).toISOString(),
-          attempts: r.attempts,
-          pendingSeq: r.pending_seq,
-          lastError: r.last_error,
-        })),
-      };
+      const { total, items } = await listLagging(app.deps.db, request.query.limit);
+      return { total, items: items.map((r) => ({ ...r, since: r.since.toISOString(), lastAttemptAt: r.lastAttemptAt.toISOString() })) };
     },
   );
 };

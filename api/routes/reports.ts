@@ -3,10 +3,9 @@
  * (季度工作报告), the best-of lists (双十佳) and the achievements compilation (成果汇编).
  * Computed from the projection by the pure functions in reports/.
  */
-import { Type } from '@sinclair/typebox';
+import { Type, type TProperties, type TSchema } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { getCycleConfig } from '../../db/cycles';
-import type { ProjectState, Quarter } from '../../workflows/lifecycle';
+import type { Quarter } from '../../workflows/lifecycle';
 import {
   achievementsCompilation,
   bestOfLists,
@@ -16,7 +15,6 @@ import {
   renderAchievementsCompilationMarkdown,
   renderQuarterlyReportHtml,
   renderQuarterlyReportMarkdown,
-  type OrgDirectoryEntry,
 } from '../../reports';
 import { currentUser } from '../plugins/auth';
 import { ProblemError, problemResponses } from '../problem';
@@ -26,17 +24,245 @@ const params = Type.Object({ id: Type.String({ maxLength: 80 }) }, { additionalP
 const Format = Type.Union([Type.Literal('json'), Type.Literal('html'), Type.Literal('md')], { default: 'json' });
 const AsOf = Type.Optional(Type.String({ format: 'date-time', description: 'time that decides what is overdue; default now' }));
 
+// ---- Response shapes (reports/*.ts has the TypeScript types) ---------------------------------
+// Objects stay open: fast-json-stringify drops whatever a schema does not name, and the reports
+// carry more detail than is described here.
+const open = <P extends TProperties>(properties: P, description?: string) => Type.Object(properties, { additionalProperties: true, ...(description ? { description } : {}) });
+const nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+const Str = Type.String();
+const Num = Type.Number();
+const Int = Type.Integer();
+const CountItem = open({ key: Str, label: Str, count: Int });
+const LedgerFigures = open({
+  total: Int,
+  open: Int,
+  reported: Int,
+  closed: Int,
+  unclosed: Int,
+  overdue: Int,
+  rectificationRate: Num,
+  rectificationRateText: Str,
+  cleared: Type.Boolean(),
+});
+const LedgerItem = open({
+  entryId: Str,
+  projectId: Str,
+  projectTitle: Str,
+  projectOrgId: Str,
+  projectOrgName: Str,
+  quarter: Int,
+  quarterLabel: Str,
+  problem: Str,
+  responsibleOrgId: Str,
+  responsibleOrgName: Str,
+  responsiblePersonId: Str,
+  measures: Str,
+  deadline: Str,
+  status: Str,
+  statusLabel: Str,
+  overdue: Type.Boolean(),
+  recordedAt: Str,
+  closedAt: nullable(Str),
+});
+const Tally = {
+  projects: Int,
+  topLevel: Int,
+  subProjects: Int,
+  keyProjects: Int,
+  byStage: Type.Array(CountItem),
+  byType: Type.Array(CountItem),
+  missingEvidenceProjects: Int,
+  lateEvidenceProjects: Int,
+  ledger: LedgerFigures,
+};
+const QuarterRatings = open({
+  quarter: Int,
+  quarterLabel: Str,
+  evidenceDeadline: nullable(Str),
+  due: Int,
+  onTrack: Int,
+  lagging: Int,
+  stalled: Int,
+  notRated: Int,
+  distribution: Type.Array(CountItem),
+});
+const ProjectRef = {
+  projectId: Str,
+  parentId: nullable(Str),
+  title: Str,
+  orgId: Str,
+  orgName: Str,
+  unitId: nullable(Str),
+  unitName: nullable(Str),
+  leadSecretaryId: Str,
+  stage: Str,
+  stageLabel: Str,
+};
+const MissingEvidenceItem = open({ ...ProjectRef, quarters: Type.Array(Int), quarterLabels: Type.Array(Str) });
+const LateEvidenceItem = open({ ...ProjectRef, late: Type.Array(open({ quarter: Int, quarterLabel: Str, deadline: Str, firstSubmittedAt: Str })) });
+
+const CommitteeFigures = open(
+  {
+    cycleId: Str,
+    year: Int,
+    asOf: Str,
+    totals: open(Tally),
+    byOrg: Type.Array(open({ ...Tally, orgId: Str, orgName: Str, kind: nullable(Str), kindLabel: nullable(Str), parentId: nullable(Str), unitId: nullable(Str), unitName: nullable(Str) })),
+    byUnit: Type.Array(open({ ...Tally, unitId: Str, unitName: Str, orgIds: Type.Array(Str) })),
+    inspections: Type.Array(QuarterRatings),
+    missingEvidence: Type.Array(MissingEvidenceItem),
+    lateEvidence: Type.Array(LateEvidenceItem),
+    overdueLedger: Type.Array(LedgerItem),
+    keyProjectShortfall: Type.Array(open({ secretaryId: Str, orgIds: Type.Array(Str), orgNames: Type.Array(Str), keyProjects: Int, required: Int })),
+    labels: Type.Record(Str, Str),
+  },
+  'CommitteeFigures: counts by stage, type, org and unit; inspections per quarter; missing and late evidence; overdue ledger entries',
+);
+
+const QuarterlyReport = open(
+  {
+    cycleId: Str,
+    year: Int,
+    quarter: Int,
+    quarterLabel: Str,
+    title: Str,
+    asOf: Str,
+    asOfLabel: Str,
+    calendar: open({ evidenceDeadline: nullable(Str), inspectionWindowEnd: nullable(Str) }),
+    summary: open({
+      projects: Int,
+      underInspection: Int,
+      due: Int,
+      inspected: Int,
+      notRated: Int,
+      onTrack: Int,
+      lagging: Int,
+      stalled: Int,
+      onTrackRate: Num,
+      onTrackRateText: Str,
+      problemsFound: Int,
+      missingEvidence: Int,
+      lateEvidence: Int,
+      rectificationRate: Num,
+      rectificationRateText: Str,
+      overdue: Int,
+    }),
+    ratings: QuarterRatings,
+    problems: Type.Array(LedgerItem),
+    ledger: open({ quarter: LedgerFigures, cumulative: LedgerFigures, overdue: Type.Array(LedgerItem) }),
+    laggingByOrg: Type.Array(
+      open({
+        orgId: Str,
+        orgName: Str,
+        unitId: nullable(Str),
+        unitName: nullable(Str),
+        projects: Type.Array(
+          open({
+            projectId: Str,
+            parentId: nullable(Str),
+            title: Str,
+            type: Str,
+            typeLabel: Str,
+            isKey: Type.Boolean(),
+            rating: Str,
+            ratingLabel: Str,
+            progress: Num,
+            progressText: Str,
+            findings: Type.Array(Str),
+            leadSecretaryId: Str,
+            inspectorId: nullable(Str),
+            inspectedAt: nullable(Str),
+          }),
+        ),
+      }),
+    ),
+    missingEvidence: Type.Array(MissingEvidenceItem),
+    lateEvidence: Type.Array(LateEvidenceItem),
+  },
+  'QuarterlyReport (format=json); format=html and format=md answer the rendered document as text/html or text/markdown',
+);
+
+const AchievementsCompilation = open(
+  {
+    cycleId: Str,
+    year: Int,
+    title: Str,
+    projectCount: Int,
+    units: Type.Array(
+      open({
+        anchor: Str,
+        unitId: nullable(Str),
+        unitName: Str,
+        projects: Type.Array(
+          open({
+            anchor: Str,
+            projectId: Str,
+            parentId: nullable(Str),
+            parentTitle: nullable(Str),
+            title: Str,
+            type: Str,
+            typeLabel: Str,
+            isKey: Type.Boolean(),
+            keyLabel: Str,
+            orientation: Str,
+            orientationLabel: Str,
+            orgId: Str,
+            orgName: Str,
+            orgKindLabel: nullable(Str),
+            leadSecretaryId: Str,
+            businessGoal: Str,
+            indicators: Type.Array(open({ id: Str, name: Str, unit: Str, baseline: Num, target: Num, actual: nullable(Num), progress: Num, progressText: Str })),
+            grade: Str,
+            gradeLabel: Str,
+            finalScore: Num,
+            rawScore: Num,
+            totalDeduction: Num,
+            selfAssessment: nullable(open({ total: Num, narrative: Str, businessImpact: Str })),
+            acceptedAt: Str,
+          }),
+        ),
+      }),
+    ),
+  },
+  'AchievementsCompilation (format=json); format=html (the default) and format=md answer the rendered document as text/html or text/markdown',
+);
+
+const BestOfEntry = open({
+  rank: Int,
+  projectId: Str,
+  title: Str,
+  orgId: Str,
+  orgName: Str,
+  leadSecretaryId: Str,
+  type: Str,
+  typeLabel: Str,
+  isKey: Type.Boolean(),
+  finalScore: Num,
+  grade: Str,
+  gradeLabel: Str,
+  totalDeduction: Num,
+  rectificationRate: Num,
+  rectificationRateText: Str,
+  progress: Num,
+  acceptedAt: Str,
+});
+const BestOfLists = open(
+  {
+    cycleId: Str,
+    year: Int,
+    title: Str,
+    rule: Str,
+    lists: Type.Array(open({ key: Str, title: Str, criterion: Str, size: Int, entries: Type.Array(BestOfEntry) }), { minItems: 2, maxItems: 2 }),
+  },
+  'BestOfLists (双十佳): the overall list and the breakthrough list',
+);
+
 const reportRoutes: FastifyPluginAsyncTypebox = async (app) => {
   async function load(cycleId: string, user: ReturnType<typeof currentUser>) {
     if (user.role !== 'committee' && user.role !== 'auditor' && user.role !== 'inspector') {
       throw new ProblemError(403, 'forbidden', 'Committee, inspectors and auditors only', '只有工委、督查员和审计人员可以查看全周期数据和报告。', { rule: 'actor.not_committee' });
     }
-    const cycle = await getCycleConfig(app.deps.db, cycleId);
-    if (!cycle) throw new ProblemError(404, 'not-found', 'Cycle not found', `找不到年度周期 ${cycleId}。`);
-    const rows = await app.deps.db.selectFrom('projects').select('state').where('cycle_id', '=', cycleId).orderBy('id').execute();
-    const orgRows = await app.deps.db.selectFrom('orgs').selectAll().execute();
-    const orgs: OrgDirectoryEntry[] = orgRows.map((o) => ({ id: o.id, parentId: o.parent_id, kind: o.kind, name: o.name, secretaryId: o.secretary_id }));
-    return { cycle, projects: rows.map((r) => r.state as ProjectState), orgs };
+    return app.services.cycles.reportInputs(cycleId);
   }
 
   app.get(
@@ -47,7 +273,7 @@ const reportRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'Committee figures: counts by stage, type and org; missing or late evidence; ledger and rectification rate; ratings per quarter',
         params,
         querystring: Type.Object({ asOf: AsOf }, { additionalProperties: false }),
-        response: { 200: Type.Unknown(), ...errors },
+        response: { 200: CommitteeFigures, ...errors },
       },
     },
     async (request) => {
@@ -63,13 +289,13 @@ const reportRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['reports'],
         summary: 'The quarterly work report (季度工作报告) as JSON, Markdown or printable HTML',
         params,
-        querystring: Type.Object({ quarter: Type.Integer({ minimum: 1, maximum: 4 }), format: Format, asOf: AsOf }, { additionalProperties: false }),
-        response: { 200: Type.Unknown(), ...errors },
+        querystring: Type.Object({ quarter: Type.Unsafe<Quarter>(Type.Integer({ minimum: 1, maximum: 4 })), format: Format, asOf: AsOf }, { additionalProperties: false }),
+        response: { 200: QuarterlyReport, ...errors },
       },
     },
     async (request, reply) => {
       const { cycle, projects, orgs } = await load(request.params.id, currentUser(request));
-      const report = quarterlyReport(projects, cycle, orgs, request.query.quarter as Quarter, request.query.asOf ?? new Date().toISOString());
+      const report = quarterlyReport(projects, cycle, orgs, request.query.quarter, request.query.asOf ?? new Date().toISOString());
       if (request.query.format === 'html') return reply.type('text/html; charset=utf-8').send(renderQuarterlyReportHtml(report));
       if (request.query.format === 'md') return reply.type('text/markdown; charset=utf-8').send(renderQuarterlyReportMarkdown(report));
       return report;
@@ -84,7 +310,7 @@ const reportRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'The achievements compilation (成果汇编) of accepted projects, as printable HTML, Markdown or JSON',
         params,
         querystring: Type.Object({ format: Type.Union([Type.Literal('html'), Type.Literal('md'), Type.Literal('json')], { default: 'html' }) }, { additionalProperties: false }),
-        response: { 200: Type.Unknown(), ...errors },
+        response: { 200: AchievementsCompilation, ...errors },
       },
     },
     async (request, reply) => {
@@ -103,7 +329,7 @@ const reportRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['reports'],
         summary: 'The year’s two best-of lists (双十佳) from accepted projects, ties broken by the documented rule',
         params,
-        response: { 200: Type.Unknown(), ...errors },
+        response: { 200: BestOfLists, ...errors },
       },
     },
     async (request) => {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { getWiringCheck } from '../../db/wiring-checks';
 import { wiringCheckWorkflow } from '../../workflows';
 import { currentUser } from '../plugins/auth';
 import { ProblemError } from '../problem';
@@ -62,11 +63,7 @@ const wiringCheckRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const row = await app.deps.db
-        .selectFrom('wiring_checks')
-        .selectAll()
-        .where('id', '=', request.params.checkId)
-        .executeTakeFirst();
+      const row = await getWiringCheck(app.deps.db, request.params.checkId);
       if (!row) throw new ProblemError(404, 'not-found', 'Wiring check not found', `找不到编号为 ${request.params.checkId} 的连通性检查记录。`);
       return {
         checkId: row.id,

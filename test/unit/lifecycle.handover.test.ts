@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { replay, type HandOverEvent } from '../../workflows/lifecycle';
-import { at, decomposedProject, draftProject, inProgressProject, inReviewProject, inspectionEvent, people, Sim } from './lifecycle.fixtures';
+import { replay, type HandOverEvent, type PersonActor } from '../../workflows/lifecycle';
+import { at, decomposedProject, draftProject, evidenceEvent, inProgressProject, inReviewProject, inspectionEvent, people, Sim } from './lifecycle.fixtures';
 
 /** The committee hands org-a's secretary sec-a over to sec-a2 (换届). */
 function handOver(overrides: Partial<HandOverEvent> = {}): HandOverEvent {
   return { type: 'handOver', actor: people.committee, at: at('2025-07-01'), orgId: 'org-a', fromUserId: 'sec-a', toUserId: 'sec-a2', reason: '换届', ...overrides };
 }
 
-const newLead = { userId: 'sec-a2', role: 'secretary', orgId: 'org-a' } as const;
+const newLead: PersonActor = { userId: 'sec-a2', role: 'secretary', orgId: 'org-a' };
 
 describe('handover (换届/调动): what moves', () => {
   it('the lead passes to the incoming secretary, who then acts while the outgoing one cannot', () => {
@@ -17,7 +17,7 @@ describe('handover (换届/调动): what moves', () => {
     expect(s.handovers).toEqual([
       { orgId: 'org-a', fromUserId: 'sec-a', toUserId: 'sec-a2', reason: '换届', by: 'com-1', at: at('2025-07-01'), lead: true, review: false, childIds: [], ledgerEntryIds: [] },
     ]);
-    const evidence = { type: 'submitEvidence', at: at('2025-07-02'), evidenceId: 'ev-9', quarter: 3, milestoneId: null, text: '三季度材料', files: [], indicatorActuals: [] } as const;
+    const evidence = evidenceEvent({ at: at('2025-07-02'), evidenceId: 'ev-9', quarter: 3, indicatorActuals: [] });
     expect(sim.refused({ ...evidence, actor: people.lead })).toMatchObject({ rule: 'actor.not_lead_secretary', status: 403 });
     expect(sim.ok({ ...evidence, actor: newLead }).evidence.at(-1)?.submittedBy).toBe('sec-a2');
   });

@@ -1,0 +1,152 @@
+/**
+ * The cycles service: opening an annual cycle (every error of the input at once), its overview,
+ * launching it, and what the committee's figures and reports are computed from. It takes its
+ * dependencies, not the HTTP server; the SQL is in db/cycles.ts, db/projects.ts and db/orgs.ts.
+ */
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { Db } from '../db';
+import {
+  cycleReferenceErrors,
+  getCycleConfig,
+  launchProgress,
+  openNewCycle,
+  secretariesWithoutKeyProject,
+  type CycleInputError,
+  type LaunchProgress,
+  type OpenCycleInput,
+} from '../db/cycles';
+import { listOrgs, type Org } from '../db/orgs';
+import { cycleProjectStates } from '../db/projects';
+import { ProblemError } from '../api/problem';
+import { validate, validateCycleConfig, type CreateEvent, type CycleConfig, type ProjectState, type Refusal } from '../workflows/lifecycle';
+import { launchCycleWorkflow, launchWorkflowId } from '../workflows/launch-cycle';
+
+export interface CyclesDeps {
+  db: Db;
+  temporal: Client;
+  taskQueue: string;
+}
+
+export interface CycleView {
+  cycleId: string;
+  year: number;
+  launch: LaunchProgress;
+  secretariesWithoutKeyProject: { secretaryId: string; orgId: string; keyProjects: number; required: number }[];
+}
+
+const MAX_LISTED_ERRORS = 200;
+
+/** Where in the body each rule of validateCycleConfig points. */
+const CONFIG_RULE_FIELDS: Record<string, string> = {
+  'cycle.id': 'cycle.cycleId',
+  'cycle.year': 'cycle.year',
+  'cycle.committee': 'cycle.committee',
+  'cycle.calendar_date': 'cycle.calendar',
+  'cycle.calendar_window': 'cycle.calendar',
+  'cycle.calendar_quarters': 'cycle.calendar.quarters',
+  'cycle.monthly_reminder_day': 'cycle.calendar.monthlyReminderDay',
+  'cycle.review_timeouts': 'cycle.reviewTimeouts',
+  'cycle.ledger_timeouts': 'cycle.ledger',
+  'cycle.min_key_projects': 'cycle.rules.minKeyProjectsPerSecretary',
+  'cycle.rubric': 'cycle.rules.rubric',
+  'cycle.deductions': 'cycle.rules.deductions',
+  'cycle.grade_thresholds': 'cycle.rules.gradeThresholds',
+  'cycle.best_of_list_size': 'cycle.rules.bestOfListSize',
+};
+
+function refusalError(refusal: Refusal, field: string): CycleInputError & { rule: string } {
+  return { field, detail: refusal.messageZh.endsWith('。') ? refusal.messageZh : `${refusal.messageZh}。`, rule: refusal.rule };
+}
+
+/** One 400 naming every error, each with its row and field, in Chinese. */
+function invalidCycle(errors: CycleInputError[]): ProblemError {
+  const listed = errors.slice(0, MAX_LISTED_ERRORS);
+  const preview = listed.slice(0, 3).map((e) => `${e.field}：${e.detail.replace(/。$/, '')}`).join('；');
+  return new ProblemError(
+    400,
+    'validation',
+    'The cycle cannot be opened',
+    `年度周期未开启，请求中有 ${errors.length} 处错误（见 errors）：${preview}${errors.length > 3 ? '……' : ''}`,
+    { rule: 'cycle.invalid', field: listed[0]?.field ?? 'body', errors: listed, ...(errors.length > listed.length ? { errorsTruncated: errors.length - listed.length } : {}) },
+  );
+}
+
+function cycleNotFound(cycleId: string): ProblemError {
+  return new ProblemError(404, 'not-found', 'Cycle not found', `找不到年度周期 ${cycleId}。`);
+}
+
+export function createCyclesService(deps: CyclesDeps) {
+  const { db, temporal, taskQueue } = deps;
+
+  /** A cycle's overview: launch progress and the secretaries leading too few key projects. */
+  async function view(cycleId: string): Promise<CycleView> {
+    const cycle = await getCycleConfig(db, cycleId);
+    const progress = await launchProgress(db, cycleId);
+    if (!cycle || !progress) throw cycleNotFound(cycleId);
+    return { cycleId, year: cycle.year, launch: progress, secretariesWithoutKeyProject: await secretariesWithoutKeyProject(db, cycleId) };
+  }
+
+  return {
+    view,
+
+    /**
+     * Opens a cycle. `shapeErrors` are the errors the body's schema found (field and detail); the
+     * lifecycle core's own checks run on every part whose shape holds, and when anything is wrong
+     * every reference that would not hold is named too, so one answer lists it all. Nothing is
+     * written unless everything holds.
+     */
+    async open(body: unknown, shapeErrors: CycleInputError[]): Promise<CycleView> {
+      const found = [...shapeErrors];
+      const shapeOk = (prefix: string) => !found.some((e) => e.field === prefix || e.field.startsWith(`${prefix}.`) || e.field === 'body');
+      // The lifecycle core's checks (calendar order, duplicate criteria, thresholds, planned
+      // projects) run on whatever part has the right shape; they assume it.
+      const cycleOk = shapeOk('cycle');
+      const cycle = (body as { cycle: CycleConfig } | null)?.cycle as CycleConfig;
+      if (cycleOk) {
+        const invalid = validateCycleConfig(cycle);
+        if (invalid) found.push(refusalError(invalid, CONFIG_RULE_FIELDS[invalid.rule] ?? 'cycle'));
+      }
+      if (cycleOk && !found.some((e) => e.field.startsWith('cycle'))) {
+        const projects = (body as { projects?: unknown } | null)?.projects;
+        (Array.isArray(projects) ? (projects as { create: CreateEvent }[]) : []).forEach((project, index) => {
+          if (!shapeOk(`projects.${index}`)) return;
+          const refusal = validate(null, project.create, cycle);
+          if (refusal) found.push({ ...refusalError(refusal, `projects.${index}.create`), detail: `第 ${index + 1} 个计划项目不合法：${refusal.messageZh}` });
+        });
+      }
+      if (found.length > 0) throw invalidCycle([...found, ...(await cycleReferenceErrors(db, body))]);
+      const input = body as OpenCycleInput;
+      const outcome = await openNewCycle(db, input);
+      if (outcome === 'exists') {
+        throw new ProblemError(409, 'conflict', 'The cycle already exists', `年度周期 ${input.cycle.cycleId} 已存在。`, { rule: 'cycle.exists', field: 'cycle.cycleId' });
+      }
+      if (outcome !== 'opened') throw invalidCycle(outcome);
+      return view(input.cycle.cycleId);
+    },
+
+    /** Launches the cycle: one workflow per planned project, in batches (idempotent, resumable). */
+    async launch(cycleId: string, batchSize?: number): Promise<{ workflowId: string; alreadyRunning: boolean; launch: LaunchProgress }> {
+      if (!(await getCycleConfig(db, cycleId))) throw cycleNotFound(cycleId);
+      const workflowId = launchWorkflowId(cycleId);
+      let alreadyRunning = false;
+      try {
+        await temporal.workflow.start(launchCycleWorkflow, { workflowId, taskQueue, args: [{ cycleId, batchSize }] });
+      } catch (error) {
+        if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+        alreadyRunning = true;
+      }
+      const launch = await launchProgress(db, cycleId);
+      if (!launch) throw cycleNotFound(cycleId);
+      return { workflowId, alreadyRunning, launch };
+    },
+
+    /** What the committee's figures and reports are computed from: the cycle, its projects' states, the org directory. */
+    async reportInputs(cycleId: string): Promise<{ cycle: CycleConfig; projects: ProjectState[]; orgs: Org[] }> {
+      const cycle = await getCycleConfig(db, cycleId);
+      if (!cycle) throw cycleNotFound(cycleId);
+      return { cycle, projects: await cycleProjectStates(db, cycleId), orgs: await listOrgs(db) };
+    },
+  };
+}
+
+export type CyclesService = ReturnType<typeof createCyclesService>;
