@@ -30,6 +30,7 @@ import { ProblemSchema } from './problem';
 import healthRoutes from './routes/health';
 import persistenceRoutes from './routes/persistence';
 import wiringCheckRoutes from './routes/wiring-checks';
+import importRoutes from './routes/imports';
 import { createCyclesService, type CyclesService } from '../services/cycles';
 import { createProjectsService, type ProjectsService } from '../services/projects';
 
@@ -254,5 +255,6 @@ export async function buildApp(options: Omit<AppDeps, 'store'> & { store?: Conte
   await app.register(evidenceFileRoutes);
   await app.register(reportRoutes);
   await app.register(auditRoutes);
+  await app.register(importRoutes);
   return app;
 }
