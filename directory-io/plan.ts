@@ -441,7 +441,7 @@ export function planImport(file: RawWorkbook, current: DirectoryRecords): PlanRe
       const p = userRowOf(h.userId);
       if (!p) continue;
       const others = held.filter((o) => o.userId !== h.userId).map((o) => `“${o.userId}”（${where(userRowOf(o.userId)?.row)}，${fieldZh[o.field]}）`);
-      userErrors.add(p.row, h.field, `${fieldZh[h.field]}“${value}”已被用户 ${others.join('、')} 使用；用户名和手机号都用于登录，全系统不能重复。`);
+      userErrors.add(p.row, h.field, `${fieldZh[h.field]}“${value}”已被用户${others.join('、')}使用；用户名和手机号都用于登录，全系统不能重复。`);
     }
   }
   // Duplicated user rows all hold the first row's name: the duplicate-id error already covers them.

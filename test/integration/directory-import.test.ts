@@ -172,7 +172,7 @@ describe('directory import and export', () => {
     expect(at('组织', 11, '书记用户编号')[0]).toMatch(/D11.*跨列合并/);
     expect(at('组织', 12, '类型')[0]).toMatch(/类型“党小组”无效/);
     expect(at('人员', 3, '手机号')[0]).toMatch(/手机号“12345”格式不正确/);
-    expect(at('人员', 4, '用户名')[0]).toMatch(/用户名“zhang”已被用户 “u4”（第 5 行/);
+    expect(at('人员', 4, '用户名')[0]).toMatch(/用户名“zhang”已被用户“u4”（第 5 行/);
     expect(at('人员', 5, '用户名')[0]).toMatch(/“u3”（第 4 行/);
     expect(at('督查分工', 3, '督查员用户编号')[0]).toMatch(/不是督查员/);
     expect(answer.errors.filter((e: any) => e.sheet === '督查分工' && e.row === 2)).toEqual([]);
