@@ -139,6 +139,8 @@ export function createProjectsService(deps: ProjectsDeps) {
   /** Whether the user may read the project: their role's reach, their org subtree, or a part they play in it. */
   async function canRead(user: AuthenticatedUser, project: Pick<ProjectRef, 'orgId'>, state: ProjectState | null): Promise<boolean> {
     if (user.role === 'committee' || user.role === 'auditor' || user.role === 'inspector') return true;
+    // A secretary handed over (换届/调动) keeps reading what they led, whatever their org or role is now.
+    if (state?.handovers?.some((h) => h.fromUserId === user.id)) return true;
     if (user.role === 'secretary') {
       const subtree = await orgSubtree(db, user.orgId);
       if (subtree.includes(project.orgId)) return true;

@@ -118,6 +118,18 @@ describe('handover (换届/调动): an org’s secretary changes mid-year', () =
     expect(newReview.json().stage).toBe('approved');
   });
 
+  it('the outgoing secretary, moved to another unit (调动), still reads the project they led; a stranger does not', async () => {
+    await h.db.updateTable('users').set({ org_id: 'org-b3' }).where('id', '=', 'u-sec-oc1').execute();
+    try {
+      const read = await h.get('u-sec-oc1', `/projects/${lead}`);
+      expect(read.statusCode, read.body).toBe(200);
+      expect(read.json().leadSecretaryId).toBe('u-sec-oc1-new');
+      expect((await h.get('u-sec-b3', `/projects/${lead}`)).statusCode).toBe(404);
+    } finally {
+      await h.db.updateTable('users').set({ org_id: 'org-oc1' }).where('id', '=', 'u-sec-oc1').execute();
+    }
+  });
+
   it('a retried handover changes nothing twice', async () => {
     const before = (await stateOf(lead)).version;
     const again = await handOverOrg({ db: h.db, temporal: h.temporal.client }, handOver('org-oc1', 'u-sec-oc1', 'u-sec-oc1-new'));
