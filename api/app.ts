@@ -12,8 +12,10 @@ import type { Client, Connection } from '@temporalio/client';
 import type { Logger } from 'pino';
 import { pingDb, type Db } from '../db';
 import { createFileContentStore, type ContentStore } from '../db/content-store';
-import { loadConfig } from '../config';
+import { loadConfig, type Config } from '../config';
+import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
+import type { SessionPolicy, ThrottlePolicy } from '../db/identity';
 import rateLimit from '@fastify/rate-limit';
 import underPressure from '@fastify/under-pressure';
 import auth from './plugins/auth';
@@ -30,12 +32,14 @@ import { ProblemSchema } from './problem';
 import healthRoutes from './routes/health';
 import persistenceRoutes from './routes/persistence';
 import wiringCheckRoutes from './routes/wiring-checks';
-import orgRoutes from './routes/orgs';
-import userRoutes from './routes/users';
-import securityEventRoutes from './routes/security-events';
 import importRoutes from './routes/imports';
 import { createCyclesService, type CyclesService } from '../services/cycles';
 import { createProjectsService, type ProjectsService } from '../services/projects';
+import orgRoutes from './routes/orgs';
+import userRoutes from './routes/users';
+import securityEventRoutes from './routes/security-events';
+import sessionRoutes from './routes/session';
+import oidcRoutes from './routes/oidc';
 
 export interface AppDeps {
   db: Db;
@@ -54,6 +58,14 @@ export interface AppDeps {
   temporalCallTimeoutMs?: number;
   /** How long an in-progress Idempotency-Key is held before a retry may take it over (default 60 s). */
   idempotencyLeaseMs?: number;
+  /** Browser sessions' idle and absolute expiry (default 30 min / 12 h). */
+  sessionPolicy?: SessionPolicy;
+  /** Mark the session cookie Secure (behind TLS). */
+  cookieSecure?: boolean;
+  /** Sign-in throttling (default 5 failures per account, 20 per address, in 15 min; 15 min lock). */
+  signInThrottle?: ThrottlePolicy;
+  /** Single sign-on (OIDC); default from the environment (OIDC_*), null: off. */
+  oidc?: Config['oidc'];
   temporal: Client;
   namespace: string;
   taskQueue: string;
@@ -152,8 +164,13 @@ export async function buildApp(options: Omit<AppDeps, 'store'> & { store?: Conte
     transformObject: (document) => ('openapiObject' in document ? (toOpenApi30Bounds(document.openapiObject) as typeof document.openapiObject) : document.swaggerObject),
     openapi: {
       openapi: '3.0.3',
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-      security: [{ bearer: [] }],
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          session: { type: 'apiKey', in: 'cookie', name: 'pp_session', description: '浏览器登录会话（POST /auth/sign-in）；修改类请求须带 x-csrf-token 头' },
+        },
+      },
+      security: [{ bearer: [] }, { session: [] }],
       info: {
         title: 'Party-building project lifecycle engine (党建项目全周期管理)',
         version: '0.1.0',
@@ -217,6 +234,7 @@ export async function buildApp(options: Omit<AppDeps, 'store'> & { store?: Conte
     }),
   });
   await app.register(storableText);
+  await app.register(cookie);
   await app.register(auth);
   await app.register(idempotency, { leaseMs: deps.idempotencyLeaseMs });
   // Temporal calls made while serving a request get a short deadline each. Without one, a dead
@@ -262,5 +280,7 @@ export async function buildApp(options: Omit<AppDeps, 'store'> & { store?: Conte
   await app.register(reportRoutes);
   await app.register(auditRoutes);
   await app.register(importRoutes);
+  await app.register(sessionRoutes);
+  await app.register(oidcRoutes);
   return app;
 }
