@@ -62,17 +62,11 @@ const ImportAnswer = Type.Object({
   revoked: Type.Optional(Type.Object({ sessions: Type.Integer(), tokens: Type.Integer() }, { description: '被停用的用户被终止的会话和令牌数' })),
   handovers: Type.Array(Handover, { description: '正式导入后，书记有变更的组织的项目移交（试导入时为空）' }),
 });
-const ImportRefused = Type.Object({
-  type: Type.String(),
-  title: Type.String(),
-  status: Type.Integer(),
-  detail: Type.String(),
-  instance: Type.Optional(Type.String()),
-  requestId: Type.Optional(Type.String()),
-  errorCount: Type.Integer(),
-  errors: Type.Array(RowErrorSchema),
-  changes: Changes,
-});
+/** The shared Problem with the dry run's answer: what is wrong, and what would have changed. */
+const ImportRefused = Type.Intersect([
+  Type.Unsafe<Record<string, unknown>>(problemRef),
+  Type.Object({ errorCount: Type.Integer(), errors: Type.Array(RowErrorSchema), changes: Changes }),
+]);
 
 const IMPORT_DESCRIPTION = `
 上传 .xlsx（工作表“组织”“人员”“督查分工”，可只含其中几张）或 CSV（一张表，须给出 \`sheet\`），字段名 \`file\`，最大 5 MiB，每表最多 ${MAX_ROWS_PER_SHEET} 行。

@@ -8,8 +8,9 @@ import ExcelJS from 'exceljs';
 import { describe, expect, it } from 'vitest';
 import { headers } from '../../directory-io/records';
 import { SHEETS, type SheetKey } from '../../directory-io/sheets';
-import { compressedCycle } from '../fixtures/cycles';
+import { compressedCycle, proposal } from '../fixtures/cycles';
 import { useHarness } from '../helpers/harness';
+import { waitUntil } from '../helpers/wait';
 
 const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 type Cell = string | number | null;
@@ -227,6 +228,25 @@ describe('directory import and export', () => {
     expect(event.detail).toMatchObject({ orgs: { added: 0, changed: 1, closed: 0 }, users: { added: 1, changed: 0, disabled: 1 }, assignments: { added: 0, removed: 0 } });
     // The disabled user exports as 停用 and round-trips.
     expect(counts((await dryRun(await exportXlsx())).changes)).toEqual(NOTHING);
+  });
+
+  it('hands the old secretary’s open projects over to the new one after the import commits', async () => {
+    const { title, ...rest } = proposal(cycle.year, '导入换届测试项目');
+    const created = await h.post('u-sec-b2', '/projects', { cycleId: cycle.cycleId, title, ...rest });
+    expect(created.statusCode, created.body).toBe(201);
+    const projectId = created.json().id as string;
+    const file = await workbook({
+      orgs: [['org-b2', 'org-oc1', '党支部', '办公室党支部（更名）', 's-b2-new', '正常']],
+      users: [['s-b2-new', '接任书记', '书记', 'org-b2', '', '', '']],
+    });
+    const res = await upload(file, 'dryRun=false');
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json().handovers).toEqual([{ orgId: 'org-b2', fromUserId: 'u-sec-b2', toUserId: 's-b2-new', projects: [projectId], failed: [] }]);
+    // The workflow took it: the projection follows with the new lead.
+    await waitUntil('the handover projected', async () => {
+      const row = await h.db.selectFrom('projects').select('lead_secretary_id').where('id', '=', projectId).executeTakeFirst();
+      return row?.lead_secretary_id === 's-b2-new' ? true : undefined;
+    }, 30_000);
   });
 
   it('dry-runs and applies a generated workbook of 1,000+ rows per sheet, and exports it back unchanged', async () => {
