@@ -116,7 +116,7 @@ main(process.argv.slice(2)).then(
   (error: unknown) => {
     if (error instanceof UsageError) process.stderr.write(`${error.message}\n${USAGE}\n`);
     else if (error instanceof ProblemError) process.stderr.write(`${error.detail}${error.extra?.field ? `（${String(error.extra.field)}）` : ''}\n`);
-    else if ((error as { code?: string }).code === 'ECONNREFUSED') process.stderr.write(`无法连接数据库 ${process.env.DATABASE_URL ? 'DATABASE_URL' : '（内嵌 PostgreSQL：请先运行 npm start，或设置 DATABASE_URL）'}\n`);
+    else if ((error as { code?: string }).code === 'ECONNREFUSED') process.stderr.write(`无法连接数据库 ${loadConfig().database.url ? 'DATABASE_URL' : '（内嵌 PostgreSQL：请先运行 npm start，或设置 DATABASE_URL）'}\n`);
     else process.stderr.write(`admin failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exit(1);
   },
