@@ -213,8 +213,10 @@ export interface HandoverOutcome {
   toUserId: string;
   /** Projects whose workflows took the handover. */
   projects: string[];
-  /** Projects whose workflows refused it or could not be reached (a later PATCH or import retries them without repeating anything). */
+  /** Projects whose workflows refused it or could not be reached (POST /orgs/:id/handover retries them without repeating anything). */
   failed: { projectId: string; detail: string }[];
+  /** Set when the handover as a whole could not run (the directory change stands; retry with POST /orgs/:id/handover). */
+  error: string | null;
 }
 
 export async function changeOrg(deps: DirectoryDeps, actor: Actor, id: string, input: ChangeOrgInput): Promise<{ org: OrgRecord; handover: HandoverOutcome | null }> {
@@ -263,17 +265,46 @@ export async function changeOrg(deps: DirectoryDeps, actor: Actor, id: string, i
     }
     return null;
   });
-  let handover: HandoverOutcome | null = null;
   // After the commit: the workflows learn of the new secretary only once the directory says so,
   // and a handover that fails part-way leaves the directory change standing (retried by id).
-  if (secretaryChange?.from) {
+  const handover = secretaryChange?.from ? await runHandover(deps, actor, id, secretaryChange.from, secretaryChange.to) : null;
+  return { org: (await repo.getOrg(deps.db, id))!, handover };
+}
+
+/**
+ * Sends the handover to the org's open projects and records its outcome (`handover` in the
+ * security log). It runs after the directory change has committed, so it never undoes it: a
+ * handover that cannot run at all (Temporal or PostgreSQL unreachable) is answered in `error`,
+ * and POST /orgs/:id/handover runs it again (each project's Update id is derived from the org and
+ * the two secretaries, so a retry repeats nothing).
+ */
+async function runHandover(deps: DirectoryDeps, actor: Actor, orgId: string, fromUserId: string, toUserId: string): Promise<HandoverOutcome> {
+  let outcome: HandoverOutcome;
+  try {
     const result = await handOverOrg(
       { db: deps.db, temporal: deps.temporal },
-      { orgId: id, fromUserId: secretaryChange.from, toUserId: secretaryChange.to, actor: { userId: actor.user.id, role: 'committee', orgId: actor.user.orgId } },
+      { orgId, fromUserId, toUserId, actor: { userId: actor.user.id, role: 'committee', orgId: actor.user.orgId } },
     );
-    handover = { fromUserId: secretaryChange.from, toUserId: secretaryChange.to, ...result };
+    outcome = { fromUserId, toUserId, ...result, error: null };
+  } catch (error) {
+    outcome = { fromUserId, toUserId, projects: [], failed: [], error: `换届交接未能完成（${error instanceof Error ? error.message : String(error)}），组织的书记已变更；请稍后用 POST /orgs/${orgId}/handover 重试。` };
   }
-  return { org: (await repo.getOrg(deps.db, id))!, handover };
+  await recordSecurityEvent(deps.db, { kind: 'handover', actorId: actor.user.id, subject: orgId, ip: actor.ip, userAgent: actor.userAgent, detail: { ...outcome } }).catch(() => undefined);
+  return outcome;
+}
+
+/**
+ * Runs a secretary handover again (or late): from `fromUserId`, a former secretary of the org, to
+ * its current secretary — for projects a first attempt could not reach.
+ */
+export async function retryHandover(deps: DirectoryDeps, actor: Actor, orgId: string, fromUserId: string): Promise<{ org: OrgRecord; handover: HandoverOutcome }> {
+  requireCommittee(actor);
+  const org = await repo.getOrg(deps.db, orgId);
+  if (!org) throw orgNotFound(orgId);
+  if (!org.secretaryId) throw conflict('id', 'handover.no_secretary', `组织 ${orgId} 目前没有书记，无法交接：请先设置书记。`);
+  if (fromUserId === org.secretaryId) throw invalid('fromUserId', 'handover.unchanged', `用户 ${fromUserId} 就是组织 ${orgId} 的现任书记，无需交接。`);
+  if (!(await repo.getUser(deps.db, fromUserId))) throw invalid('fromUserId', 'handover.unknown_user', `用户 ${fromUserId} 不存在。`);
+  return { org, handover: await runHandover(deps, actor, orgId, fromUserId, org.secretaryId) };
 }
 
 /**

@@ -64,7 +64,8 @@ const Handover = Type.Object(
     fromUserId: Type.String(),
     toUserId: Type.String(),
     projects: Type.Array(Type.String(), { description: '已移交给新书记的项目和子项目' }),
-    failed: Type.Array(Type.Object({ projectId: Type.String(), detail: Type.String() }), { description: '未能移交的项目及原因（可再次提交同一书记变更重试）' }),
+    failed: Type.Array(Type.Object({ projectId: Type.String(), detail: Type.String() }), { description: '未能移交的项目及原因（可用 POST /orgs/{id}/handover 重试）' }),
+    error: Nullable(Type.String({ description: '交接整体未能进行时的原因（书记变更仍然有效）' })),
   },
   { description: '换届/调动：原书记领办的未结项目移交新书记' },
 );
@@ -192,6 +193,23 @@ const orgRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const { org, handover } = await directory.changeOrg(deps(), actorOf(request), request.params.id, request.body);
+      return { org: orgView(org), handover };
+    },
+  );
+
+  app.post(
+    '/orgs/:id/handover',
+    {
+      schema: {
+        tags: ['orgs'],
+        summary: 'Run a secretary handover again (committee staff): the open projects still held by a former secretary pass to the current one; nothing is repeated',
+        params: PathId,
+        body: Type.Object({ fromUserId: Type.String({ maxLength: 80, description: '原书记' }) }, closed),
+        response: { 200: Type.Object({ org: Org, handover: Handover }), ...problemResponses(403, 404, 409) },
+      },
+    },
+    async (request) => {
+      const { org, handover } = await directory.retryHandover(deps(), actorOf(request), request.params.id, request.body.fromUserId);
       return { org: orgView(org), handover };
     },
   );

@@ -118,6 +118,7 @@ describe('orgs and people as managed data', () => {
       { method: 'POST', url: '/orgs', body: { id: 'org-mx-new', parentId: 'org-oc2', kind: 'branch', name: '矩阵新建党支部' }, allowed: ['u-committee'] },
       { method: 'PATCH', url: '/orgs/org-mx-leaf', body: { name: '矩阵测试党支部（更名）' }, allowed: ['u-committee'] },
       { method: 'POST', url: '/orgs/org-mx-leaf/close', body: {}, allowed: ['u-committee'] },
+      { method: 'POST', url: '/orgs/org-b2/handover', body: { fromUserId: 'u-sec-b1' }, allowed: ['u-committee'] },
       { method: 'POST', url: '/users', body: { id: 'u-mx-new', name: '矩阵新建党员', role: 'member', orgId: 'org-b3' }, allowed: ['u-committee'] },
       { method: 'PATCH', url: '/users/u-mx', body: { name: '矩阵测试党员（更名）' }, allowed: ['u-committee'] },
       { method: 'POST', url: '/users/u-mx/reset-password', body: {}, allowed: ['u-committee'] },
@@ -499,12 +500,26 @@ describe('orgs and people as managed data', () => {
 
     const r = await call('u-committee', 'PATCH', '/orgs/org-b3', { secretaryId: 'u-sec-b3-new' });
     expect(r.statusCode, r.body).toBe(200);
-    expect(r.json()).toMatchObject({ org: { secretaryId: 'u-sec-b3-new', secretaryName: '基教处新书记' }, handover: { fromUserId: 'u-sec-b3', toUserId: 'u-sec-b3-new', projects: [projectId], failed: [] } });
+    expect(r.json()).toMatchObject({
+      org: { secretaryId: 'u-sec-b3-new', secretaryName: '基教处新书记' },
+      handover: { fromUserId: 'u-sec-b3', toUserId: 'u-sec-b3-new', projects: [projectId], failed: [], error: null },
+    });
     await waitUntil('the project led by the new secretary', async () => {
       const project = await call('u-committee', 'GET', `/projects/${projectId}`);
       return project.json().leadSecretaryId === 'u-sec-b3-new' ? true : undefined;
     });
-    expect((await events('org-b3')).at(-1)).toMatchObject({ kind: 'secretary_changed', actor_id: 'u-committee', detail: { changes: { secretaryId: { from: 'u-sec-b3', to: 'u-sec-b3-new' } } } });
+    const log = await events('org-b3');
+    expect(log.at(-2)).toMatchObject({ kind: 'secretary_changed', actor_id: 'u-committee', detail: { changes: { secretaryId: { from: 'u-sec-b3', to: 'u-sec-b3-new' } } } });
+    expect(log.at(-1)).toMatchObject({ kind: 'handover', actor_id: 'u-committee', detail: { fromUserId: 'u-sec-b3', toUserId: 'u-sec-b3-new', projects: [projectId], failed: [] } });
+
+    // Run again (after a partial failure, say): nothing is held any more, nothing is repeated.
+    const again = await call('u-committee', 'POST', '/orgs/org-b3/handover', { fromUserId: 'u-sec-b3' });
+    expect(again.statusCode, again.body).toBe(200);
+    expect(again.json().handover).toEqual({ fromUserId: 'u-sec-b3', toUserId: 'u-sec-b3-new', projects: [], failed: [], error: null });
+    await refused(call('u-committee', 'POST', '/orgs/org-b3/handover', { fromUserId: 'u-sec-b3-new' }), 400, 'fromUserId');
+    await refused(call('u-committee', 'POST', '/orgs/org-b3/handover', { fromUserId: 'u-nobody' }), 400, 'fromUserId');
+    await refused(call('u-committee', 'POST', '/orgs/org-u3-b1/handover', { fromUserId: 'u-sec-b3' }), 409, 'id');
+    await refused(call('u-committee', 'POST', '/orgs/org-nowhere/handover', { fromUserId: 'u-sec-b3' }), 404);
     // The old secretary is no longer a secretary of anything: now they may move or be disabled.
     expect((await call('u-committee', 'POST', '/users/u-sec-b3/disable', {})).statusCode).toBe(200);
   });
