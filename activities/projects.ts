@@ -6,6 +6,8 @@
 import { sql, type Transaction } from 'kysely';
 import type { Database, Db } from '../db';
 import { chainHash } from '../db/hash-chain';
+import { orgHasChildren, replaceProjectTasks } from '../db/tasks';
+import { tasksFor } from '../tasks/derive';
 import { activityLog } from './log';
 import { apply, type CycleConfig, type LifecycleEvent, type ProjectState } from '../workflows/lifecycle';
 
@@ -136,7 +138,11 @@ async function persistOnce(db: Db, input: PersistProjectInput): Promise<{ append
         if (!result.ok) throw new Error(`event ${row.seq} of ${projectId} refused while projecting: ${result.refusal.rule} ${result.refusal.message}`);
         state = result.state;
       }
-      if (state) await writeProjection(trx, input.workflowId, before, state);
+      if (state) {
+        await writeProjection(trx, input.workflowId, before, state);
+        // My tasks (待办) follow the projection in the same transaction, replaced wholesale.
+        await replaceProjectTasks(trx, state.id, tasksFor(state, cycle, { hasLowerOrgs: await orgHasChildren(trx, state.orgId) }));
+      }
     }
     await trx.deleteFrom('persistence_lag').where('project_id', '=', projectId).execute();
     return { appended };

@@ -30,6 +30,7 @@ import reportRoutes from './routes/reports';
 import projectRoutes from './routes/projects';
 import { ProblemSchema } from './problem';
 import healthRoutes from './routes/health';
+import taskRoutes from './routes/tasks';
 import persistenceRoutes from './routes/persistence';
 import wiringCheckRoutes from './routes/wiring-checks';
 import importRoutes from './routes/imports';
@@ -269,6 +270,7 @@ export async function buildApp(options: Omit<AppDeps, 'store'> & { store?: Conte
     );
   });
   await app.register(healthRoutes);
+  await app.register(taskRoutes);
   await app.register(persistenceRoutes);
   await app.register(wiringCheckRoutes);
   await app.register(orgRoutes);

@@ -278,6 +278,7 @@ export interface Database {
   sessions: SessionTable;
   sign_in_failures: SignInFailureTable;
   security_events: SecurityEventTable;
+  tasks: TaskTable;
 }
 
 /** A project whose persistence activity keeps failing: since when, how often and why. */
@@ -328,4 +329,21 @@ export interface SecurityEventTable {
   ip: string | null;
   user_agent: string | null;
   detail: ColumnType<Record<string, unknown>, string | undefined, never>;
+}
+
+/** One action a project waits for (待办), for one person or for a role over an org; kept by the persistence activity. */
+export interface TaskTable {
+  project_id: string;
+  key: string;
+  cycle_id: string;
+  kind: string;
+  label: string;
+  assignee_id: string | null;
+  assignee_role: 'inspector' | 'committee' | null;
+  org_id: string;
+  project_title: string;
+  action: string;
+  deadline: string;
+  deadline_at: ColumnType<Date, Date | string, Date | string>;
+  visible_from: ColumnType<Date | null, Date | string | null, Date | string | null>;
 }

@@ -11,6 +11,7 @@ import * as m0005 from './20261123_0005_evidence_files';
 import * as m0006 from './20261123_0006_inspector_assignments';
 import * as m0010 from './20261201_0010_claim_check_persistence_lag';
 import * as m0011 from './20261201_0011_identity';
+import * as m0012 from './20261201_0012_tasks';
 
 export const migrations: Record<string, Migration> = {
   '20261123_0001_wiring_checks': m0001,
@@ -21,4 +22,5 @@ export const migrations: Record<string, Migration> = {
   '20261123_0006_inspector_assignments': m0006,
   '20261201_0010_claim_check_persistence_lag': m0010,
   '20261201_0011_identity': m0011,
+  '20261201_0012_tasks': m0012,
 };
