@@ -196,6 +196,19 @@ export async function updateOrg(trx: Executor, id: string, change: { name?: stri
     .execute();
 }
 
+/** An open org of this name under this parent, other than `exceptId`. */
+export async function openSiblingNamed(db: Executor, parentId: string, name: string, exceptId: string | null): Promise<string | undefined> {
+  const row = await db
+    .selectFrom('orgs')
+    .select('id')
+    .where('parent_id', '=', parentId)
+    .where('name', '=', name)
+    .where('closed_at', 'is', null)
+    .$if(exceptId !== null, (qb) => qb.where('id', '!=', exceptId!))
+    .executeTakeFirst();
+  return row?.id;
+}
+
 export async function openChildOrgIds(db: Executor, id: string): Promise<string[]> {
   const rows = await db.selectFrom('orgs').select('id').where('parent_id', '=', id).where('closed_at', 'is', null).orderBy('id').execute();
   return rows.map((r) => r.id);

@@ -197,9 +197,8 @@ export async function createOrg(deps: DirectoryDeps, actor: Actor, input: Create
 
 /** Two open orgs of the same name under one parent would be told apart by their ids alone. */
 async function refuseSiblingName(trx: Trx, parentId: string, name: string, exceptId: string | null): Promise<void> {
-  const siblings = await repo.listOrgs(trx, { parent: parentId }, { limit: 10_000, offset: 0 });
-  const same = siblings.items.find((o) => o.name === name && o.id !== exceptId);
-  if (same) throw conflict('name', 'org.duplicate_name', `上级组织 ${parentId} 下已有同名组织“${name}”（${same.id}）。`);
+  const same = await repo.openSiblingNamed(trx, parentId, name, exceptId);
+  if (same) throw conflict('name', 'org.duplicate_name', `上级组织 ${parentId} 下已有同名组织“${name}”（${same}）。`);
 }
 
 export interface ChangeOrgInput {
