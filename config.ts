@@ -54,6 +54,17 @@ export interface Config {
     /** The provider's claim that names the user here (default `sub`, matched against users.oidc_subject). */
     subjectClaim: string;
   } | null;
+  /** The notification relay (one per API and worker process): channels beyond the inbox, retries. */
+  notifications: {
+    /** SMTP server for e-mail notifications (SMTP_URL, e.g. smtp://user:pass@mail.example.org:587); null: e-mails fail and dead-letter. */
+    smtpUrl: string | null;
+    /** Sender of notification e-mails (SMTP_FROM). */
+    smtpFrom: string;
+    /** How often a relay looks for work (NOTIFICATION_POLL_MS, default 2000). */
+    pollMs: number;
+    /** Attempts on a channel before the delivery is dead-lettered (NOTIFICATION_MAX_ATTEMPTS, default 8). */
+    maxAttempts: number;
+  };
 }
 
 function positive(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -127,6 +138,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       sessionAbsoluteMs: positive(env, 'SESSION_ABSOLUTE_HOURS', 12) * 3600_000,
     },
     oidc: oidcConfig(env),
+    notifications: {
+      smtpUrl: str(env, 'SMTP_URL'),
+      smtpFrom: str(env, 'SMTP_FROM') ?? '党建项目管理 <noreply@localhost>',
+      pollMs: positive(env, 'NOTIFICATION_POLL_MS', 2000),
+      maxAttempts: Math.round(positive(env, 'NOTIFICATION_MAX_ATTEMPTS', 8)),
+    },
   };
 }
 
@@ -156,4 +173,8 @@ export const CONFIG_ENV_VARS = [
   'OIDC_REDIRECT_URI',
   'OIDC_SCOPES',
   'OIDC_SUBJECT_CLAIM',
+  'SMTP_URL',
+  'SMTP_FROM',
+  'NOTIFICATION_POLL_MS',
+  'NOTIFICATION_MAX_ATTEMPTS',
 ] as const;

@@ -41,6 +41,7 @@ import userRoutes from './routes/users';
 import securityEventRoutes from './routes/security-events';
 import sessionRoutes from './routes/session';
 import oidcRoutes from './routes/oidc';
+import notificationRoutes from './routes/notifications';
 
 export interface AppDeps {
   db: Db;
@@ -284,5 +285,6 @@ export async function buildApp(options: Omit<AppDeps, 'store'> & { store?: Conte
   await app.register(importRoutes);
   await app.register(sessionRoutes);
   await app.register(oidcRoutes);
+  await app.register(notificationRoutes);
   return app;
 }

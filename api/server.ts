@@ -6,6 +6,7 @@ import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../config';
 import { createDb, migrateToLatest } from '../db';
 import { createLogger } from '../logger';
+import { startRelay, relayOptionsFromConfig } from '../notifications/relay';
 import { buildApp } from './app';
 
 async function main(): Promise<void> {
@@ -19,9 +20,13 @@ async function main(): Promise<void> {
   const connection = await Connection.connect({ address: config.temporal.address });
   const temporal = new Client({ connection, namespace: config.temporal.namespace });
   const app = await buildApp({ db, temporal, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, logger: log });
+  // This process's notification relay; it shares the work with every other process's (SKIP LOCKED).
+  const relay = startRelay({ db, log, ...relayOptionsFromConfig(config) });
   // The connection and the pool are created here, so they close with the app: after its
   // in-flight requests are answered (onClose runs once the server stopped taking requests).
+  // The relay stops first: its round in flight settles its deliveries before the pool closes.
   app.addHook('onClose', async () => {
+    await relay.stop();
     await connection.close();
     await db.destroy();
   });

@@ -64,6 +64,9 @@ export interface NotificationTable {
   at: string;
   created_at: Timestamp;
   delivered_at: Date | null;
+  /** Set when a relay fanned the row out to its channels: from then on it is in the recipient's inbox. */
+  inbox_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  read_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 export interface OrgTable {
@@ -278,6 +281,8 @@ export interface Database {
   sessions: SessionTable;
   sign_in_failures: SignInFailureTable;
   security_events: SecurityEventTable;
+  notification_channels: NotificationChannelTable;
+  notification_deliveries: NotificationDeliveryTable;
   tasks: TaskTable;
 }
 
@@ -346,4 +351,36 @@ export interface TaskTable {
   deadline: string;
   deadline_at: ColumnType<Date, Date | string, Date | string>;
   visible_from: ColumnType<Date | null, Date | string | null, Date | string | null>;
+}
+
+/** A person's delivery channels beyond the inbox (通知渠道): a signed webhook and e-mail. */
+export interface NotificationChannelTable {
+  user_id: string;
+  webhook_url: string | null;
+  /** Signs every webhook request (HMAC-SHA256); shown to its owner once. */
+  webhook_secret: string | null;
+  webhook_enabled: boolean;
+  email: string | null;
+  email_enabled: boolean;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+export type DeliveryChannel = 'inbox' | 'webhook' | 'email';
+export type DeliveryStatus = 'pending' | 'delivered' | 'dead' | 'cancelled';
+
+/** One notification on one channel: claimed by a relay, retried with back-off, dead after N attempts. */
+export interface NotificationDeliveryTable {
+  id: ColumnType<number, never, never>;
+  notification_id: string;
+  recipient_id: string;
+  channel: DeliveryChannel;
+  status: DeliveryStatus;
+  attempts: ColumnType<number, number | undefined, number>;
+  /** When it is due while pending; while a relay holds it, the end of that relay's lease. */
+  next_attempt_at: ColumnType<Date, Date | string | undefined, Date | string>;
+  lease_token: string | null;
+  last_error: string | null;
+  delivered_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  created_at: Timestamp;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }

@@ -24,6 +24,7 @@ import { loadConfig } from '../config';
 import { createDb, migrateToLatest, type Db } from '../db';
 import { createLogger } from '../logger';
 import { createWorker, installRuntimeLogging } from '../worker';
+import { relayOptionsFromConfig, startRelay, type Relay } from '../notifications/relay';
 import { DEMO_CYCLE_ID, ensureDemoCity, type DemoLogin } from './demo';
 import { startEmbeddedPostgres, ensureDatabase, postgresDataDirFor, type RunningPostgres } from './infra/embedded-postgres';
 import { reclaimLeftovers } from './infra/leftovers';
@@ -49,6 +50,7 @@ let app: FastifyInstance | null = null;
 let db: Db | null = null;
 let clientConnection: Connection | null = null;
 let workerHandle: SupervisedWorker | null = null;
+let relay: Relay | null = null;
 
 let stopping = false;
 let firstSignalAt = 0;
@@ -82,6 +84,7 @@ async function shutdown(reason: string, exitCode = 0): Promise<void> {
       await closing;
     }),
     workerHandle && bounded('worker', 3000, () => workerHandle!.stop()),
+    relay && bounded('notification relay', 3000, () => relay!.stop()),
   ]);
   // 2. Connections and the pool: nothing uses them any more.
   await Promise.all([
@@ -303,6 +306,8 @@ async function main(): Promise<void> {
   fs.mkdirSync(path.dirname(bundlePath), { recursive: true });
   fs.writeFileSync(bundlePath, bundle.code);
   workerHandle = await superviseWorker(temporalAddress, db, bundlePath);
+  // Delivers the workflows' notifications (inbox, webhook, e-mail); one per process.
+  relay = startRelay({ db, log, ...relayOptionsFromConfig(config) });
 
   // The client's gRPC channel reconnects by itself to the same address after a dev-server restart,
   // but grpc-js backs off up to 2 minutes between attempts: after a long outage the API would

@@ -3,6 +3,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { loadConfig } from '../config';
 import { createDb } from '../db';
 import { createLogger } from '../logger';
+import { startRelay, relayOptionsFromConfig } from '../notifications/relay';
 import { createWorker, installRuntimeLogging } from '.';
 
 async function main(): Promise<void> {
@@ -18,7 +19,10 @@ async function main(): Promise<void> {
   const stop = () => worker.getState() === 'RUNNING' && worker.shutdown();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  // This process's notification relay; it shares the work with every other process's (SKIP LOCKED).
+  const relay = startRelay({ db, log, ...relayOptionsFromConfig(config) });
   await worker.run();
+  await relay.stop();
   await connection.close();
   await db.destroy();
 }
