@@ -19,7 +19,16 @@ async function main(): Promise<void> {
   await migrateToLatest(db);
   const connection = await Connection.connect({ address: config.temporal.address });
   const temporal = new Client({ connection, namespace: config.temporal.namespace });
-  const app = await buildApp({ db, temporal, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, logger: log });
+  const app = await buildApp({
+    db,
+    temporal,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    logger: log,
+    cookieSecure: config.auth.cookieSecure,
+    sessionPolicy: { idleMs: config.auth.sessionIdleMs, absoluteMs: config.auth.sessionAbsoluteMs },
+    oidc: config.oidc,
+  });
   // This process's notification relay; it shares the work with every other process's (SKIP LOCKED).
   const relay = startRelay({ db, log, ...relayOptionsFromConfig(config) });
   // The connection and the pool are created here, so they close with the app: after its

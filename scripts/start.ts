@@ -317,7 +317,16 @@ async function main(): Promise<void> {
     channelArgs: embeddedTemporal ? { 'grpc.initial_reconnect_backoff_ms': 250, 'grpc.max_reconnect_backoff_ms': 2000 } : {},
   });
   const temporal = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
-  app = await buildApp({ db, temporal, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, logger: log });
+  app = await buildApp({
+    db,
+    temporal,
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    logger: log,
+    cookieSecure: config.auth.cookieSecure,
+    sessionPolicy: { idleMs: config.auth.sessionIdleMs, absoluteMs: config.auth.sessionAbsoluteMs },
+    oidc: config.oidc,
+  });
   await app.listen({ host: config.api.host, port: config.api.port });
 
   const base = `http://${config.api.host}:${config.api.port}`;
