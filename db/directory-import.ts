@@ -45,7 +45,7 @@ export async function applyDirectoryImport(db: Db, file: RawWorkbook, actorId: s
   return db.transaction().execute(async (trx) => {
     // Readers (sign-in, foreign-key checks) are not blocked; other writers wait for this import, so the plan stays true until commit.
     await sql`lock table orgs, users, inspector_assignments in share row exclusive mode`.execute(trx);
-    const result = planImport(file, await readDirectory(trx));
+    const result = planImport(file, await readDirectory(trx), actorId);
     const revoked = { sessions: 0, tokens: 0 };
     if (result.errors.length > 0) return { result, applied: false, revoked };
     const { plan } = result;

@@ -263,8 +263,8 @@ const sameOrg = (a: OrgRecord, b: OrgRecord) => a.parentId === b.parentId && a.k
 const sameUser = (a: UserRecord, b: UserRecord) =>
   sameName(a.name, b.name) && a.role === b.role && a.orgId === b.orgId && a.username === b.username && a.mobile === b.mobile && a.disabled === b.disabled;
 
-/** Plans an import of `file` onto `current` (the whole stored directory). */
-export function planImport(file: RawWorkbook, current: DirectoryRecords): PlanResult {
+/** Plans an import of `file` onto `current` (the whole stored directory), by `actorId` when known (who must not lock themselves out). */
+export function planImport(file: RawWorkbook, current: DirectoryRecords, actorId?: string): PlanResult {
   const orgErrors = new Errors('orgs');
   const userErrors = new Errors('users');
   const assignmentErrors = new Errors('assignments');
@@ -445,6 +445,13 @@ export function planImport(file: RawWorkbook, current: DirectoryRecords): PlanRe
     }
   }
   // Duplicated user rows all hold the first row's name: the duplicate-id error already covers them.
+
+  // The committee member importing must not disable themselves or give up their role: nobody else may be left to undo it.
+  const self = actorId !== undefined ? userRowOf(actorId) : undefined;
+  if (self && before.users.get(actorId!)?.role === 'committee') {
+    if (self.record.disabled) userErrors.add(self.row, 'status', '不能通过导入停用自己的账号。');
+    if (!self.invalid.has('role') && self.record.role !== 'committee') userErrors.add(self.row, 'role', '不能通过导入取消自己的“工委”角色。');
+  }
 
   // ---- Secretaries: a member of the org they lead, not disabled ----
   const secretaryProblem = (state: typeof after, orgId: string): string | null => {

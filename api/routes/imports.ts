@@ -206,7 +206,7 @@ const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
       }
 
       if (dryRun) {
-        const result = planImport(file, await readDirectory(app.deps.db));
+        const result = planImport(file, await readDirectory(app.deps.db), user.id);
         return { dryRun: true, applied: false, ...answered(result), handovers: [] };
       }
 

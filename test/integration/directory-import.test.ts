@@ -319,6 +319,8 @@ describe('directory import and export', () => {
     const res = await upload(Buffer.concat([Buffer.from('PK\u0003\u0004'), Buffer.alloc(64, 7)]), 'dryRun=true');
     expect(res.statusCode).toBe(400);
     expect(res.json().detail).toMatch(/不是有效的 \.xlsx 工作簿/);
+    // Over 5 MiB: refused while it streams in.
+    expect((await upload(Buffer.alloc(6 * 1024 * 1024, 0x41), 'dryRun=true&sheet=orgs', 'text/csv', 'big.csv')).statusCode).toBe(413);
   });
 });
 

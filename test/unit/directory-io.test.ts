@@ -310,6 +310,13 @@ describe('planning an import', () => {
     expect(errorsAt(demoted, '人员', 2, '角色')[0]).toMatch(/不再是督查员，但仍有督查分工（u1）/);
   });
 
+  it('does not let the committee member importing disable themselves or drop their role', () => {
+    const r = planImport(raw({ users: [['u-c', '工委审核员', '党员', 'c', 'admin', '13800000000', '停用']] }), directory(), 'u-c');
+    expect(errorsAt(r, '人员', 2, '状态')).toContain('不能通过导入停用自己的账号。');
+    expect(errorsAt(r, '人员', 2, '角色')).toContain('不能通过导入取消自己的“工委”角色。');
+    expect(planImport(raw({ users: [['u-c', '工委审核员', '党员', 'c', 'admin', '13800000000', '停用']] }), directory(), 'someone-else').errors.filter((e) => /自己/.test(e.message))).toEqual([]);
+  });
+
   it('lists at most 200 ids per kind of change, with complete counts', () => {
     const rows = Array.from({ length: 450 }, (_, i) => [`nb${i}`, 'oc1', '党支部', `支部${i}`, '', '']);
     const r = planImport(raw({ orgs: rows }), directory());
