@@ -13,8 +13,10 @@ export interface LaggingProject {
 
 /** The lagging projects, oldest first, and how many there are. */
 export async function listLagging(db: Db, limit: number): Promise<{ total: number; items: LaggingProject[] }> {
-  const rows = await db.selectFrom('persistence_lag').selectAll().orderBy('since').limit(limit).execute();
+  // Counted first: a project that starts lagging in between is listed but not yet counted, so a
+  // positive count always comes with its rows.
   const total = await db.selectFrom('persistence_lag').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+  const rows = await db.selectFrom('persistence_lag').selectAll().orderBy('since').limit(limit).execute();
   return {
     total: Number(total.n),
     items: rows.map((r) => ({

@@ -4,7 +4,7 @@
  */
 import { actAndRead } from './act';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import type { PersonActor, ProjectState } from '../../workflows/lifecycle';
+import type { CreateEvent, CycleConfig, PersonActor, ProjectState } from '../../workflows/lifecycle';
 import * as m from '../../workflows/messages';
 import type { ProjectView } from '../../workflows/messages';
 import { projectWorkflow } from '../../workflows/project';
@@ -18,6 +18,22 @@ export const leadSecretary: PersonActor = { userId: 'u-sec-oc1', role: 'secretar
 export const branchSecretary = (n: number): PersonActor => ({ userId: `u-sec-br${n}`, role: 'secretary', orgId: `org-br${n}` });
 
 const SECOND = 1000;
+
+/** The create event of a top-level project led by `leadSecretary`, reviewed by `reviewer` (the committee by default). */
+export function createEvent(cycle: CycleConfig, projectId: string, title: string, reviewer: PersonActor = committee): CreateEvent {
+  return {
+    type: 'create',
+    actor: leadSecretary,
+    at: new Date().toISOString(),
+    projectId,
+    cycleId: cycle.cycleId,
+    parentId: null,
+    orgId: leadSecretary.orgId,
+    leadSecretaryId: leadSecretary.userId,
+    reviewer: { orgId: reviewer.orgId, userId: reviewer.userId },
+    proposal: proposal(cycle.year, title),
+  };
+}
 
 export interface FullYearResult {
   parent: ProjectView;
@@ -66,18 +82,7 @@ export async function runFullYear(options: FullYearOptions): Promise<FullYearRes
       {
         cycle,
         continueAsNewAfterEvents: options.continueAsNewAfterEvents,
-        create: {
-          type: 'create',
-          actor: leadSecretary,
-          at: new Date().toISOString(),
-          projectId,
-          cycleId: cycle.cycleId,
-          parentId: null,
-          orgId: leadSecretary.orgId,
-          leadSecretaryId: leadSecretary.userId,
-          reviewer: { orgId: committee.orgId, userId: committee.userId },
-          proposal: proposal(year, '“红色引擎”助企服务提升项目'),
-        },
+        create: createEvent(cycle, projectId, '“红色引擎”助企服务提升项目'),
       },
     ],
     typedSearchAttributes: [],

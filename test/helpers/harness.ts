@@ -20,6 +20,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { buildApp } from '../../api/app';
 import type { Db } from '../../db';
 import type { CycleConfig } from '../../workflows/lifecycle';
+import { proposal } from '../fixtures/cycles';
 import { seedCast, type ApiCast } from './api';
 import { connectTemporal, createTestDatabase, startTestWorker, testLogger, type RunningTestWorker, type TestDatabase, type TestTemporal } from './infra';
 
@@ -58,6 +59,8 @@ export interface Harness {
   post(userId: string, url: string, payload?: InjectOptions['payload'], headers?: Record<string, string>): Promise<LightMyRequestResponse>;
   /** GET through `app.inject` as a cast member. */
   get(userId: string, url: string, headers?: Record<string, string>): Promise<LightMyRequestResponse>;
+  /** Proposes the fixture proposal (test/fixtures/cycles.ts `proposal`) titled `title` into `cycle` as a cast member; answers the new project's id. */
+  propose(userId: string, cycle: Pick<CycleConfig, 'cycleId' | 'year'>, title: string): Promise<string>;
 }
 
 /** Registers the file's setup and teardown with vitest and returns the harness (see the module comment). */
@@ -103,6 +106,11 @@ export function useHarness(options: HarnessOptions): Harness {
     },
     get(userId, url, headers = {}) {
       return harness.app.inject({ method: 'GET', url, headers: { ...harness.as(userId), ...headers } });
+    },
+    async propose(userId, cycle, title) {
+      const proposed = await harness.post(userId, '/projects', { cycleId: cycle.cycleId, ...proposal(cycle.year, title) });
+      if (proposed.statusCode !== 201) throw new Error(`proposing “${title}” answered ${proposed.statusCode}: ${proposed.body}`);
+      return proposed.json().id as string;
     },
   };
 

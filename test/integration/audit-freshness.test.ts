@@ -5,7 +5,7 @@
  */
 import { refuseEventWrites } from '../helpers/refuse-writes';
 import { describe, expect, it } from 'vitest';
-import { compressedCycle, proposal } from '../fixtures/cycles';
+import { compressedCycle } from '../fixtures/cycles';
 import { useHarness } from '../helpers/harness';
 
 describe('the audit right after an action', () => {
@@ -15,8 +15,7 @@ describe('the audit right after an action', () => {
 
 
   it('the timeline and the state as of now include the action that just answered 200', async () => {
-    const { title, ...rest } = proposal(cycle.year, '审计即时性项目');
-    const id = (await post('u-sec-oc1', '/projects', { cycleId: cycle.cycleId, title, ...rest })).json().id as string;
+    const id = await h.propose('u-sec-oc1', cycle, '审计即时性项目');
     for (let round = 0; round < 3; round++) {
       const submitted = await post('u-sec-oc1', `/projects/${id}/submit`);
       expect(submitted.statusCode, submitted.body).toBe(200);
@@ -32,8 +31,7 @@ describe('the audit right after an action', () => {
   });
 
   it('when the log cannot catch up, the answer says how far behind it is', async () => {
-    const { title, ...rest } = proposal(cycle.year, '审计滞后项目');
-    const id = (await post('u-sec-oc1', '/projects', { cycleId: cycle.cycleId, title, ...rest })).json().id as string;
+    const id = await h.propose('u-sec-oc1', cycle, '审计滞后项目');
     await h.get('u-auditor', `/audit/projects/${id}/timeline`);
     const allowWrites = await refuseEventWrites(h.db, id, 'simulated outage');
     try {

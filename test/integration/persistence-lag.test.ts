@@ -9,7 +9,7 @@ import { refuseEventWrites } from '../helpers/refuse-writes';
 import { describe, expect, inject, it } from 'vitest';
 import { verifyProject, type AuditDeps } from '../../audit';
 import { createFileContentStore } from '../../db/content-store';
-import { compressedCycle, proposal } from '../fixtures/cycles';
+import { compressedCycle } from '../fixtures/cycles';
 import { useHarness } from '../helpers/harness';
 import { waitUntil } from '../helpers/wait';
 import os from 'node:os';
@@ -21,8 +21,7 @@ describe('lagging persistence is visible and heals', () => {
 
 
   it('a project whose writes keep failing shows in /health, in the lagging list and in the audit, then catches up', async () => {
-    const { title, ...rest } = proposal(cycle.year, '持久化滞后测试项目');
-    const id = (await post('u-sec-oc1', '/projects', { cycleId: cycle.cycleId, title, ...rest })).json().id as string;
+    const id = await h.propose('u-sec-oc1', cycle, '持久化滞后测试项目');
     await waitUntil('creation persisted', async () => (await h.db.selectFrom('projects').select('version').where('id', '=', id).executeTakeFirst())?.version);
 
     const allowWrites = await refuseEventWrites(h.db, id, 'simulated: no space left on device');

@@ -3,7 +3,7 @@ import { actAndRead } from '../helpers/act';
 import { randomUUID } from 'node:crypto';
 import { WorkflowExecutionAlreadyStartedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { compressedCycle, committee, leadSecretary, proposal } from '../helpers/full-year';
+import { compressedCycle, committee, createEvent, leadSecretary } from '../helpers/full-year';
 import { useHarness } from '../helpers/harness';
 import { waitUntil } from '../helpers/wait';
 import * as m from '../../workflows/messages';
@@ -26,18 +26,7 @@ describe('the project workflow on the real Temporal server', () => {
       args: [
         {
           cycle,
-          create: {
-            type: 'create',
-            actor: leadSecretary,
-            at: new Date().toISOString(),
-            projectId,
-            cycleId: cycle.cycleId,
-            parentId: null,
-            orgId: leadSecretary.orgId,
-            leadSecretaryId: leadSecretary.userId,
-            reviewer: { orgId: reviewer.orgId, userId: reviewer.userId },
-            proposal: proposal(cycle.year, '智慧党建平台建设'),
-          },
+          create: createEvent(cycle, projectId, '智慧党建平台建设', reviewer),
         },
       ],
     });
