@@ -42,6 +42,8 @@ import securityEventRoutes from './routes/security-events';
 import sessionRoutes from './routes/session';
 import oidcRoutes from './routes/oidc';
 import notificationRoutes from './routes/notifications';
+import listRoutes from './routes/lists';
+import exportRoutes from './routes/exports';
 
 export interface AppDeps {
   db: Db;
@@ -286,5 +288,7 @@ export async function buildApp(options: Omit<AppDeps, 'store'> & { store?: Conte
   await app.register(sessionRoutes);
   await app.register(oidcRoutes);
   await app.register(notificationRoutes);
+  await app.register(listRoutes);
+  await app.register(exportRoutes);
   return app;
 }

@@ -284,6 +284,7 @@ export interface Database {
   notification_channels: NotificationChannelTable;
   notification_deliveries: NotificationDeliveryTable;
   tasks: TaskTable;
+  org_problems: OrgProblemTable;
 }
 
 /** A project whose persistence activity keeps failing: since when, how often and why. */
@@ -381,6 +382,22 @@ export interface NotificationDeliveryTable {
   lease_token: string | null;
   last_error: string | null;
   delivered_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  created_at: Timestamp;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
+/** One problem of an org's problem list (问题清单); problem-oriented proposals link it by id (proposal.problemIds). */
+export interface OrgProblemTable {
+  id: string;
+  org_id: string;
+  /** The cycle it was found for, if any. */
+  cycle_id: string | null;
+  title: string;
+  detail: ColumnType<string, string | undefined, string>;
+  /** Where it came from: 巡察, 督查, 自查, … */
+  source: string;
+  status: ColumnType<'open' | 'resolved', 'open' | 'resolved' | undefined, 'open' | 'resolved'>;
+  created_by: string;
   created_at: Timestamp;
   updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }

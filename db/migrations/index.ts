@@ -13,6 +13,7 @@ import * as m0010 from './20261201_0010_claim_check_persistence_lag';
 import * as m0011 from './20261201_0011_identity';
 import * as m0012 from './20261201_0012_tasks';
 import * as m0013 from './20261201_0013_notification_delivery';
+import * as m0014 from './20261201_0014_problem_lists';
 
 export const migrations: Record<string, Migration> = {
   '20261123_0001_wiring_checks': m0001,
@@ -25,4 +26,5 @@ export const migrations: Record<string, Migration> = {
   '20261201_0011_identity': m0011,
   '20261201_0012_tasks': m0012,
   '20261201_0013_notification_delivery': m0013,
+  '20261201_0014_problem_lists': m0014,
 };
