@@ -6,7 +6,9 @@
  * Then one project at the schema's maxima (BENCH_EVIDENCE entries of 10,000 characters with files,
  * through the HTTP API): history bytes per entry and the largest payload, against stated bounds.
  *
- *   BENCH_PROJECTS (2800), BENCH_CONCURRENCY (16), BENCH_SEED (1), BENCH_EVIDENCE (300; 0 skips)
+ * Then people's task lists (GET /me/tasks) on the launched city, against GET /me (bench/my-tasks.ts).
+ *
+ *   BENCH_PROJECTS (2800), BENCH_CONCURRENCY (16), BENCH_SEED (1), BENCH_EVIDENCE (300; 0 skips), BENCH_TASKS (0 skips), BENCH_TASK_REQUESTS (200)
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -34,6 +36,7 @@ import { getProjectQuery, projectWorkflowId } from '../workflows/messages';
 import { seedCast } from '../test/helpers/api';
 import { cycleWithQuartersHoursAway, proposal } from '../test/fixtures/cycles';
 import { BYTES_PER_ENTRY_BOUND, driveBigProject, measureHistories, PAYLOAD_BOUND } from './big-project';
+import { benchMyTasksAfterLaunch } from './my-tasks';
 
 const PROJECTS = Number(process.env.BENCH_PROJECTS ?? 2800);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
@@ -153,8 +156,10 @@ async function main(): Promise<void> {
       const seconds = (performance.now() - t) / 1000;
       verification = { verifyCycleSeconds: Number(seconds.toFixed(1)), projectsVerified: topLevel, perProjectMs: Number(((seconds * 1000) / topLevel).toFixed(1)), failures: (result as { failures: unknown[] }).failures.length };
     }
+    // My tasks (待办) at city scale: GET /me/tasks latency against GET /me (BENCH_TASKS=0 skips).
+    const myTasks = process.env.BENCH_TASKS === '0' ? undefined : await benchMyTasksAfterLaunch({ db, client, taskQueue, log, city, storeDir: path.join(dir, 'evidence-tasks') });
     const payloads = EVIDENCE > 0 ? await benchPayloads(db, client, taskQueue, path.join(dir, 'evidence-big'), log) : undefined;
-    process.stdout.write(`${JSON.stringify({ ...report, ...(verification ? { verification } : {}), ...(payloads ? { payloads } : {}) }, null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify({ ...report, ...(verification ? { verification } : {}), ...(myTasks ? { myTasks } : {}), ...(payloads ? { payloads } : {}) }, null, 2)}\n`);
     worker.shutdown();
     await running;
     await nativeConnection.close();

@@ -5,7 +5,9 @@
  * while the file runs (Q1 evidence shows at once, inspections not yet).
  */
 import { describe, expect, it } from 'vitest';
+import { createProjectActivities } from '../../activities/projects';
 import { issueToken } from '../../db/auth';
+import type { LifecycleEvent, PersonActor } from '../../workflows/lifecycle';
 import { cycleWithQuartersHoursAway, proposal } from '../fixtures/cycles';
 import { useHarness } from '../helpers/harness';
 import { waitUntil } from '../helpers/wait';
@@ -184,5 +186,26 @@ describe('GET /me/tasks and GET /me/done', () => {
     // Someone who did nothing has no history.
     const member = (await h.get('u-member-b1', '/me/done')).json() as { total: number };
     expect(member.total).toBe(0);
+  });
+
+  it('persistProject replaces a project’s rows in its transaction: a retried batch leaves the same rows, the next batch moves them', async () => {
+    const activities = createProjectActivities(h.db);
+    const lead: PersonActor = { userId: 'u-sec-b2', role: 'secretary', orgId: 'org-b2' };
+    const now = new Date().toISOString();
+    const events: LifecycleEvent[] = [
+      { type: 'create', actor: lead, at: now, projectId: 'p-retry', cycleId: cycle.cycleId, parentId: null, orgId: 'org-b2', leadSecretaryId: 'u-sec-b2', reviewer: { orgId: 'org-oc1', userId: 'u-sec-oc1' }, proposal: proposal(cycle.year, '重试幂等项目') },
+      { type: 'submit', actor: lead, at: now },
+    ];
+    const input = (upTo: number) => ({ workflowId: 'wf-retry', runId: 'run-1', projectId: 'p-retry', cycle, events: events.slice(0, upTo).map((event, i) => ({ seq: i + 1, event })) });
+    const rows = () => h.db.selectFrom('tasks').select(['key', 'kind', 'assignee_id', 'deadline']).where('project_id', '=', 'p-retry').orderBy('key').execute();
+    await activities.persistProject(input(1));
+    const first = await rows();
+    expect(first.map((r) => [r.kind, r.assignee_id])).toEqual([['draft', 'u-sec-b2']]);
+    await activities.persistProject(input(1));
+    expect(await rows()).toEqual(first);
+    await activities.persistProject(input(2));
+    expect((await rows()).map((r) => [r.kind, r.assignee_id])).toEqual([['review', 'u-sec-oc1']]);
+    await activities.persistProject(input(2));
+    expect((await rows()).map((r) => [r.kind, r.assignee_id])).toEqual([['review', 'u-sec-oc1']]);
   });
 });
