@@ -1,7 +1,7 @@
 /** Repository functions for the org tree, users and annual cycles. */
 import { sql, type Transaction } from 'kysely';
 import type { Db } from '.';
-import type { Database } from './types';
+import type { Database, OrgSnapshot } from './types';
 import { orgSubtreeIds } from './auth';
 import type { ChildInput, CreateEvent, CycleConfig, Role } from '../workflows/lifecycle';
 import { projectWorkflowId } from '../workflows/messages';
@@ -299,6 +299,7 @@ export async function openNewCycle(db: Db, input: OpenCycleInput): Promise<'open
         throw refused;
       }
       await writeCycle(trx, input);
+      await takeOrgSnapshot(trx, input.cycle.cycleId, input.cycle.committee.orgId);
     });
   } catch (error) {
     if (error !== refused) throw error;
@@ -350,6 +351,30 @@ async function writeCycle(trx: Transaction<Database>, input: OpenCycleInput): Pr
       .onConflict((oc) => oc.columns(['cycle_id', 'project_id']).doNothing())
       .execute();
   }
+}
+
+/**
+ * Keeps the cycle's copy of the org tree (the committee org and every open org below it, with their
+ * secretaries) as it stands at opening: the managed tree changes during the year, the cycle's
+ * record of what it was opened with does not.
+ */
+async function takeOrgSnapshot(trx: Transaction<Database>, cycleId: string, committeeOrgId: string): Promise<void> {
+  const orgs = await trx
+    .selectFrom('orgs')
+    .select(['id', 'parent_id', 'kind', 'name', 'secretary_id'])
+    .where('id', 'in', orgSubtreeIds(committeeOrgId))
+    .where('closed_at', 'is', null)
+    .orderBy('id')
+    .execute();
+  const snapshot: OrgSnapshot = {
+    takenAt: new Date().toISOString(),
+    orgs: orgs.map((o) => ({ id: o.id, parentId: o.parent_id, kind: o.kind, name: o.name, secretaryId: o.secretary_id })),
+  };
+  await trx.updateTable('cycles').set({ org_snapshot: JSON.stringify(snapshot) }).where('id', '=', cycleId).where('org_snapshot', 'is', null).execute();
+}
+
+export async function cycleOrgSnapshot(db: Db, cycleId: string): Promise<OrgSnapshot | null> {
+  return (await db.selectFrom('cycles').select('org_snapshot').where('id', '=', cycleId).executeTakeFirst())?.org_snapshot ?? null;
 }
 
 export async function getCycleConfig(db: Db, cycleId: string): Promise<CycleConfig | undefined> {

@@ -5,7 +5,9 @@
  */
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { Db } from '../db';
+import type { OrgSnapshot } from '../db/types';
 import {
+  cycleOrgSnapshot,
   cycleReferenceErrors,
   getCycleConfig,
   launchProgress,
@@ -30,6 +32,8 @@ export interface CyclesDeps {
 export interface CycleView {
   cycleId: string;
   year: number;
+  /** The org tree as it stood when the cycle was opened (its snapshot); null for cycles opened before snapshots were kept. */
+  orgTree: { takenAt: string; orgs: number } | null;
   launch: LaunchProgress;
   secretariesWithoutKeyProject: { secretaryId: string; orgId: string; keyProjects: number; required: number }[];
 }
@@ -83,11 +87,26 @@ export function createCyclesService(deps: CyclesDeps) {
     const cycle = await getCycleConfig(db, cycleId);
     const progress = await launchProgress(db, cycleId);
     if (!cycle || !progress) throw cycleNotFound(cycleId);
-    return { cycleId, year: cycle.year, launch: progress, secretariesWithoutKeyProject: await secretariesWithoutKeyProject(db, cycleId) };
+    const snapshot = await cycleOrgSnapshot(db, cycleId);
+    return {
+      cycleId,
+      year: cycle.year,
+      orgTree: snapshot ? { takenAt: snapshot.takenAt, orgs: snapshot.orgs.length } : null,
+      launch: progress,
+      secretariesWithoutKeyProject: await secretariesWithoutKeyProject(db, cycleId),
+    };
   }
 
   return {
     view,
+
+    /** The org tree the cycle was opened with (an immutable snapshot; later changes to the managed tree do not alter it). */
+    async orgSnapshot(cycleId: string): Promise<OrgSnapshot> {
+      if (!(await getCycleConfig(db, cycleId))) throw cycleNotFound(cycleId);
+      const snapshot = await cycleOrgSnapshot(db, cycleId);
+      if (!snapshot) throw new ProblemError(404, 'not-found', 'No org snapshot', `年度周期 ${cycleId} 开启时尚未保存组织体系快照。`);
+      return snapshot;
+    },
 
     /**
      * Opens a cycle. `shapeErrors` are the errors the body's schema found (field and detail); the
@@ -115,7 +134,9 @@ export function createCyclesService(deps: CyclesDeps) {
         });
       }
       if (found.length > 0) throw invalidCycle([...found, ...(await cycleReferenceErrors(db, body))]);
-      const input = body as OpenCycleInput;
+      // Without orgs and users the cycle is opened on the managed org tree (GET /orgs) as it stands.
+      const sent = body as Omit<OpenCycleInput, 'orgs' | 'users'> & Partial<Pick<OpenCycleInput, 'orgs' | 'users'>>;
+      const input: OpenCycleInput = { ...sent, orgs: sent.orgs ?? [], users: sent.users ?? [] };
       const outcome = await openNewCycle(db, input);
       if (outcome === 'exists') {
         throw new ProblemError(409, 'conflict', 'The cycle already exists', `年度周期 ${input.cycle.cycleId} 已存在。`, { rule: 'cycle.exists', field: 'cycle.cycleId' });

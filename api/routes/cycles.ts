@@ -15,9 +15,18 @@ const Progress = Type.Object({
   started: Type.Integer(),
   pending: Type.Integer(),
 });
+const SnapshotOrg = Type.Object({
+  id: Type.String(),
+  parentId: Type.Union([Type.String(), Type.Null()]),
+  kind: Type.String({ description: 'committee | unit | organ_committee | branch' }),
+  name: Type.String(),
+  secretaryId: Type.Union([Type.String(), Type.Null()]),
+});
+const OrgSnapshotResponse = Type.Object({ takenAt: Type.String({ format: 'date-time' }), orgs: Type.Array(SnapshotOrg) });
 const CycleResponse = Type.Object({
   cycleId: Type.String(),
   year: Type.Integer(),
+  orgTree: Type.Union([Type.Object({ takenAt: Type.String({ format: 'date-time' }), orgs: Type.Integer() }), Type.Null()], { description: '开启时保存的组织体系快照（组织数）' }),
   launch: Progress,
   secretariesWithoutKeyProject: Type.Array(
     Type.Object({ secretaryId: Type.String(), orgId: Type.String(), keyProjects: Type.Integer(), required: Type.Integer() }),
@@ -80,7 +89,7 @@ export const CycleConfigSchema = Type.Object(
 export const OpenCycleBody = Type.Object(
   {
     cycle: CycleConfigSchema,
-    orgs: Type.Array(
+    orgs: Type.Optional(Type.Array(
       Type.Object(
         {
           id: refId,
@@ -93,11 +102,13 @@ export const OpenCycleBody = Type.Object(
         },
         shut,
       ),
-      { maxItems: 5000 },
-    ),
-    users: Type.Array(
-      Type.Object({ id: refId, name: cycleText(100), role: oneOf(['committee', 'secretary', 'inspector', 'auditor', 'member'] as const), orgId: refId }, shut),
-      { maxItems: 20000 },
+      { maxItems: 5000, description: '省略时使用已管理的组织体系（GET /orgs）；开启时保存其快照' },
+    )),
+    users: Type.Optional(
+      Type.Array(
+        Type.Object({ id: refId, name: cycleText(100), role: oneOf(['committee', 'secretary', 'inspector', 'auditor', 'member'] as const), orgId: refId }, shut),
+        { maxItems: 20000, description: '省略时使用已管理的人员（GET /users）' },
+      ),
     ),
     projects: Type.Array(
       Type.Object({ create: Type.Unknown({ description: 'CreateEvent (checked by the lifecycle core)' }), children: Type.Array(Type.Unknown(), { maxItems: 50 }) }, shut),
@@ -198,6 +209,25 @@ const cycleRoutes: FastifyPluginAsyncTypebox = async (app) => {
         throw new ProblemError(403, 'forbidden', 'Committee, inspectors and auditors only', '只有工委、督查员和审计人员可以查看年度周期总览。', { rule: 'actor.not_committee' });
       }
       return app.services.cycles.view(request.params.id);
+    },
+  );
+
+  app.get(
+    '/cycles/:id/orgs',
+    {
+      schema: {
+        tags: ['cycles'],
+        summary: 'The org tree the cycle was opened with: an immutable snapshot (committee, inspectors, auditors)',
+        params,
+        response: { 200: OrgSnapshotResponse, ...errors },
+      },
+    },
+    async (request) => {
+      const user = currentUser(request);
+      if (user.role !== 'committee' && user.role !== 'inspector' && user.role !== 'auditor') {
+        throw new ProblemError(403, 'forbidden', 'Committee, inspectors and auditors only', '只有工委、督查员和审计人员可以查看年度周期的组织体系快照。', { rule: 'actor.not_committee' });
+      }
+      return app.services.cycles.orgSnapshot(request.params.id);
     },
   );
 

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { compressedCycle, proposal } from '../fixtures/cycles';
 import { useHarness } from '../helpers/harness';
+import { CONSOLE_ROUTES } from '../../api/plugins/console';
 
 describe('the API contract: OpenAPI document, route inventory and fuzzing', () => {
   const cycle = compressedCycle('cy-contract', Date.now());
@@ -23,8 +24,10 @@ describe('the API contract: OpenAPI document, route inventory and fuzzing', () =
 
   it('documents exactly the registered API routes (no undocumented or debug endpoints)', () => {
     const documented = Object.entries(openapi().paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
-    // The interactive docs are the only routes outside the document.
-    const registered = h.app.routeInventory.filter((r) => !r.includes(' /docs')).map((r) => r.replace(/:(\w+)/g, '{$1}'));
+    // The interactive docs and the web console's pages are the only routes outside the document.
+    const registered = h.app.routeInventory
+      .filter((r) => !r.includes(' /docs') && !(CONSOLE_ROUTES as readonly string[]).includes(r))
+      .map((r) => r.replace(/:(\w+)/g, '{$1}'));
     expect([...registered].sort()).toEqual([...documented].sort());
     const expected = [
       'GET /health',
@@ -43,7 +46,10 @@ describe('the API contract: OpenAPI document, route inventory and fuzzing', () =
     expect(documented.filter((d) => /debug|internal|test/i.test(d))).toEqual([]);
   });
 
-  type Operation = { responses: Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }>; requestBody?: unknown; parameters?: { in: string }[] };
+  type Operation = { responses: Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }>; requestBody?: unknown; parameters?: { in: string }[]; security?: unknown[] };
+  /** Routes that need no credentials: documented with `security: []`, and exactly these. */
+  const PUBLIC_ROUTES = ['GET /health', 'POST /auth/sign-in', 'GET /auth/oidc', 'GET /auth/oidc/login', 'GET /auth/oidc/callback'];
+  const isPublic = (op: Operation) => Array.isArray(op.security) && op.security.length === 0;
   function operations() {
     const doc = openapi() as unknown as { paths: Record<string, Record<string, Operation>> };
     return Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops).map(([method, op]) => ({ method: method.toUpperCase(), path, op })));
@@ -70,7 +76,7 @@ describe('the API contract: OpenAPI document, route inventory and fuzzing', () =
     const missing: string[] = [];
     for (const { method, path, op } of operations()) {
       const want = [400, 429, 500, 503];
-      if (path !== '/health') want.push(401);
+      if (!isPublic(op)) want.push(401);
       if (path.includes('{')) want.push(414);
       if (method === 'POST') want.push(413, 415);
       for (const status of want) if (!(String(status) in op.responses)) missing.push(`${method} ${path} ${status}`);
@@ -106,14 +112,13 @@ describe('the API contract: OpenAPI document, route inventory and fuzzing', () =
     }
   });
 
-  it('every documented route answers without a token with 401, except health', async () => {
-    for (const [path, ops] of Object.entries(openapi().paths)) {
-      for (const method of Object.keys(ops)) {
-        const url = path.replace(/\{quarter\}/g, '1').replace(/\{[^}]+\}/g, 'x1');
-        const response = await h.app.inject({ method: method.toUpperCase() as 'GET', url, payload: method === 'get' ? undefined : {} });
-        if (path === '/health') expect(response.statusCode).not.toBe(401);
-        else expect(response.statusCode, `${method} ${path}`).toBe(401);
-      }
+  it('every documented route answers without a token with 401, except the public ones (health, sign-in, single sign-on), which the document marks as such', async () => {
+    expect(operations().filter(({ op }) => isPublic(op)).map(({ method, path }) => `${method} ${path}`).sort()).toEqual([...PUBLIC_ROUTES].sort());
+    for (const { method, path, op } of operations()) {
+      const url = path.replace(/\{quarter\}/g, '1').replace(/\{[^}]+\}/g, 'x1');
+      const response = await h.app.inject({ method: method as 'GET', url, payload: method === 'GET' ? undefined : {} });
+      if (isPublic(op)) expect(response.statusCode, `${method} ${path}`).not.toBe(401);
+      else expect(response.statusCode, `${method} ${path}`).toBe(401);
     }
   });
 
