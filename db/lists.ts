@@ -344,7 +344,8 @@ export async function projectsLinking(db: Db, problemIds: string[]): Promise<Map
   const rows = await sql<{ problem_id: string; id: string; title: string; org_id: string; cycle_id: string; stage: string }>`
     select pid.value as problem_id, p.id, p.title, p.org_id, p.cycle_id, p.stage
     from projects p cross join lateral jsonb_array_elements_text(p.state->'proposal'->'problemIds') as pid(value)
-    where pid.value = any(${problemIds}::text[])
+    where p.state->'proposal'->'problemIds' ?| ${problemIds}::text[]
+      and pid.value = any(${problemIds}::text[])
     order by p.id`.execute(db);
   for (const r of rows.rows) {
     const list = out.get(r.problem_id) ?? [];

@@ -256,9 +256,12 @@ export function createListsService(deps: ListsDeps) {
     return org;
   }
 
-  async function withLinks(problems: ProblemRow[]): Promise<OrgProblem[]> {
+  /** Each problem with the projects linking it that the user may list (the project list's reach). */
+  async function withLinks(user: AuthenticatedUser, problems: ProblemRow[]): Promise<OrgProblem[]> {
     const links = await projectsLinking(db, problems.map((p) => p.id));
-    return problems.map((p) => ({ ...p, linkedProjects: (links.get(p.id) ?? []).map(({ problemId: _p, ...rest }) => rest) }));
+    const subtree = user.role === 'secretary' ? new Set(await orgSubtree(db, user.orgId)) : null;
+    const listable = (orgId: string) => CITY_READERS.has(user.role) || (subtree ? subtree.has(orgId) : orgId === user.orgId);
+    return problems.map((p) => ({ ...p, linkedProjects: (links.get(p.id) ?? []).filter((l) => listable(l.orgId)).map(({ problemId: _p, ...rest }) => rest) }));
   }
 
   function requireCityReader(user: AuthenticatedUser): void {
@@ -357,7 +360,7 @@ export function createListsService(deps: ListsDeps) {
     async problems(user: AuthenticatedUser, orgId: string, filter: { cycle?: string; status?: string }): Promise<{ orgId: string; orgName: string; items: OrgProblem[] }> {
       const org = await orgOr404(orgId);
       if (!(await mayReadOrg(user, orgId))) throw forbidden('您只能查看本组织及下级组织的问题清单。', 'actor.org_out_of_reach');
-      return { orgId: org.id, orgName: org.name, items: await withLinks(await orgProblems(db, orgId, { cycleId: filter.cycle, status: filter.status })) };
+      return { orgId: org.id, orgName: org.name, items: await withLinks(user, await orgProblems(db, orgId, { cycleId: filter.cycle, status: filter.status })) };
     },
 
     /** Adds a problem to an org's list (the org's secretary or committee staff). */
@@ -382,7 +385,7 @@ export function createListsService(deps: ListsDeps) {
       if (!mayKeepProblems(user, org)) throw forbidden('只有该组织书记或工委工作人员可以维护问题清单。', 'actor.not_org_secretary');
       const row = await updateProblem(db, id, changes);
       if (!row) throw notFound;
-      return (await withLinks([row]))[0];
+      return (await withLinks(user, [row]))[0];
     },
 
     /** The cycles a user takes part in (all for committee staff, inspectors and auditors). */

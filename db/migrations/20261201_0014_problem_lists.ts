@@ -20,8 +20,12 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('updated_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
     .execute();
   await db.schema.createIndex('org_problems_org_idx').on('org_problems').columns(['org_id', 'created_at']).execute();
+  // Which projects link a problem: proposal.problemIds inside the projected state (a GIN index, so
+  // the problem list does not read every project's state).
+  await sql`create index projects_problem_ids_idx on projects using gin ((state->'proposal'->'problemIds'))`.execute(db);
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
+  await sql`drop index if exists projects_problem_ids_idx`.execute(db);
   await db.schema.dropTable('org_problems').execute();
 }

@@ -306,6 +306,14 @@ describe('lists and exports', () => {
     expect((await ok('u-sec-oc1', 'PATCH', `/problems/${ids.problem}`, { status: 'open', title: '服务企业渠道仍不畅' })).title).toBe('服务企业渠道仍不畅');
     expect((await call('u-sec-oc1', 'POST', '/orgs/org-oc1/problems', { title: 'x', source: '自查', cycleId: 'no-such-cycle' })).statusCode).toBe(400);
 
+    // A project of another unit linking the problem: listed to the committee, not to org-oc1's secretary, who cannot list that project.
+    const { title: _t, ...rest } = proposal(year, '跨单位关联项目');
+    const other = (await ok('u-sec-oc2', 'POST', '/projects', { cycleId: cycle.cycleId, title: '跨单位关联项目', ...rest, orientation: 'problem', problemIds: [ids.problem] })).id;
+    await waitUntil('the other draft persisted', () => h.db.selectFrom('projects').select('id').where('id', '=', other).executeTakeFirst(), 15_000, 100);
+    const linked = async (userId: string) => (await ok(userId, 'GET', '/orgs/org-oc1/problems')).items[0].linkedProjects.map((l: { projectId: string }) => l.projectId).sort();
+    expect(await linked('u-committee')).toEqual([ids.draft, other].sort());
+    expect(await linked('u-sec-oc1')).toEqual([ids.draft]);
+
     const tasks = await ok('u-sec-oc1', 'GET', `/secretaries/u-sec-oc1/annual-tasks?cycle=${cycle.cycleId}`);
     expect(tasks).toMatchObject({ secretaryId: 'u-sec-oc1', orgId: 'org-oc1', orgName: '市财政局机关党委', cycleId: cycle.cycleId });
     const a = tasks.projects.find((p: Json) => p.id === ids.a);
