@@ -60,13 +60,14 @@ const workflowRestrictedImports = [
 ];
 
 export default defineConfig(
-  { ignores: ['node_modules/', '.data/', '.cache/', 'coverage/'] },
+  { ignores: ['node_modules/', '.data/', '.cache/', 'coverage/', 'dist/', 'artifacts/', 'web/src/api/schema.d.ts'] },
   js.configs.recommended,
   tseslint.configs.recommended,
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.mts'],
     languageOptions: {
-      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+      // web/ has its own tsconfig (browser, bundler resolution); its Vite config is checked on its own.
+      parserOptions: { projectService: { allowDefaultProject: ['web/vite.config.mts'] }, tsconfigRootDir: import.meta.dirname },
       globals: { ...globals.node },
     },
     rules: {
@@ -105,6 +106,11 @@ export default defineConfig(
       'no-restricted-imports': 'off',
       '@typescript-eslint/no-restricted-imports': workflowRestrictedImports,
     },
+  },
+  {
+    // The console runs in the browser.
+    files: ['web/src/**/*.ts'],
+    languageOptions: { globals: { ...globals.browser } },
   },
   {
     files: ['**/*.mjs', '**/*.js'],

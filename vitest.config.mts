@@ -21,6 +21,17 @@ export default defineConfig({
           pool: 'forks',
         },
       },
+      {
+        // The web console in a real browser (Chromium) on the same infrastructure, built first.
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          globalSetup: ['test/global-setup.ts', 'test/e2e/global-setup.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 300_000,
+          pool: 'forks',
+        },
+      },
     ],
   },
 });

@@ -41,6 +41,7 @@ import userRoutes from './routes/users';
 import securityEventRoutes from './routes/security-events';
 import sessionRoutes from './routes/session';
 import oidcRoutes from './routes/oidc';
+import consolePlugin from './plugins/console';
 import notificationRoutes from './routes/notifications';
 import listRoutes from './routes/lists';
 import exportRoutes from './routes/exports';
@@ -287,6 +288,7 @@ export async function buildApp(options: Omit<AppDeps, 'store'> & { store?: Conte
   await app.register(importRoutes);
   await app.register(sessionRoutes);
   await app.register(oidcRoutes);
+  await app.register(consolePlugin, {});
   await app.register(notificationRoutes);
   await app.register(listRoutes);
   await app.register(exportRoutes);

@@ -25,6 +25,7 @@ import { createDb, migrateToLatest, type Db } from '../db';
 import { createLogger } from '../logger';
 import { createWorker, installRuntimeLogging } from '../worker';
 import { relayOptionsFromConfig, startRelay, type Relay } from '../notifications/relay';
+import { buildConsole } from './build-console';
 import { DEMO_CYCLE_ID, ensureDemoCity, type DemoLogin } from './demo';
 import { startEmbeddedPostgres, ensureDatabase, postgresDataDirFor, type RunningPostgres } from './infra/embedded-postgres';
 import { reclaimLeftovers } from './infra/leftovers';
@@ -254,6 +255,8 @@ async function main(): Promise<void> {
   await assertPortFree(config.api.port, 'API', 'PORT', config.api.host);
   if (embeddedTemporal || embeddedPostgres) watchdog = startWatchdog({ postgresDataDir, temporalDbFile });
 
+  // The web console is built (when missing or stale) while the services start; the API waits for it.
+  const consoleBuilt = buildConsole({ info: (m) => log.info(m), warn: (m) => log.warn(m) });
   // The two services start in parallel; each is supervised from its first start on.
   const cli = embeddedTemporal ? await ensureTemporalCli(config.cacheDir, log) : null;
   const [temporalServer, postgres] = await Promise.all([
@@ -317,6 +320,7 @@ async function main(): Promise<void> {
     channelArgs: embeddedTemporal ? { 'grpc.initial_reconnect_backoff_ms': 250, 'grpc.max_reconnect_backoff_ms': 2000 } : {},
   });
   const temporal = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
+  await consoleBuilt;
   app = await buildApp({
     db,
     temporal,
@@ -336,6 +340,7 @@ async function main(): Promise<void> {
   const lines = [
     '',
     `Party-building project engine is up (${Math.round((Date.now() - startedAt) / 1000)} s)`,
+    `  Web console    ${base}/   (网页控制台)`,
     `  API            ${base}`,
     `  Health         ${base}/health`,
     `  OpenAPI docs   ${base}/docs   (document: ${base}/docs/json)`,

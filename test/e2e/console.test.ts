@@ -1,0 +1,328 @@
+/**
+ * The web console in a real browser (Debian's Chromium through playwright-core) against a test
+ * instance of the whole app — real Temporal, real PostgreSQL, a real worker — listening on a free
+ * port. The issue's path, each step by the person who takes it, each in their own browser session:
+ * a secretary proposes and submits; the committee returns it with a comment; the secretary revises
+ * and resubmits; the committee approves; the secretary signs the letter and uploads evidence with a
+ * file; an inspector records a lagging quarter with a problem; the secretary reports it rectified;
+ * the inspector verifies; the secretary self-assesses and the committee accepts; an auditor steps
+ * through the timeline and sees verification pass. Then the secretary's path at phone width, the
+ * first page's JavaScript size, axe-core on the main pages and no console errors anywhere.
+ * Screenshots of every main page at both widths go to artifacts/screenshots/.
+ */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createFileContentStore } from '../../db/content-store';
+import { hashPassword } from '../../db/identity';
+import { compressedCycle } from '../fixtures/cycles';
+import { useHarness } from '../helpers/harness';
+import { LAPTOP, PHONE, launch, newPerson, screenshot, seriousViolations, type ConsoleError } from './browser';
+
+const PASSWORD = 'Console-e2e-2026';
+const DAY = 86_400_000;
+const LOGINS: Record<string, string> = { 'u-sec-oc1': 'zhang.oc1', 'u-committee': 'gongwei', 'u-inspector': 'ducha', 'u-auditor': 'shenji' };
+
+/** The cast's cycle with every date weeks ahead: nothing in the path waits for a timer. */
+function e2eCycle(cycleId: string, t0: number) {
+  const base = compressedCycle(cycleId, t0);
+  const at = (days: number) => new Date(t0 + days * DAY).toISOString();
+  return {
+    ...base,
+    calendar: {
+      ...base.calendar,
+      proposalDeadline: at(20),
+      reviewDeadline: at(25),
+      letterDeadline: at(30),
+      quarters: [1, 2, 3, 4].map((q) => ({ quarter: q as 1 | 2 | 3 | 4, evidenceDeadline: at(30 + q * 20), inspectionWindowEnd: at(35 + q * 20) })),
+      dispatchWindow: { start: at(70), end: at(80) },
+      selfAssessmentDeadline: at(115),
+      acceptanceWindow: { start: at(110), end: at(130) },
+      monthlyReminders: [],
+    },
+  };
+}
+
+describe('the web console in Chromium', () => {
+  const t0 = Date.now();
+  const cycle = e2eCycle(`cy-e2e-${t0.toString(36)}`, t0);
+  const storeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'console-e2e-'));
+  const h = useHarness({ name: 'console', cycle, app: () => ({ store: createFileContentStore(storeDir), rateLimitPerMinute: 100_000 }) });
+  let base: string;
+  let browser: Browser;
+  const errors: ConsoleError[] = [];
+  const people: Record<string, { context: BrowserContext; page: Page }> = {};
+  let projectId = '';
+
+  beforeAll(async () => {
+    const hash = await hashPassword(PASSWORD);
+    for (const [userId, username] of Object.entries(LOGINS)) {
+      await h.db.updateTable('users').set({ username, password_hash: hash, must_change_password: false }).where('id', '=', userId).execute();
+    }
+    await h.app.listen({ host: '127.0.0.1', port: 0 });
+    base = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`;
+    browser = await launch();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    fs.rmSync(storeDir, { recursive: true, force: true });
+  });
+
+  async function signIn(page: Page, userId: string) {
+    await page.goto(`${base}/app/login`);
+    await page.getByLabel('用户名或手机号').fill(LOGINS[userId]);
+    await page.getByLabel('密码', { exact: true }).fill(PASSWORD);
+    await page.getByRole('button', { name: '登录' }).click();
+    await page.waitForURL(/\/app\/tasks$/);
+  }
+  /** The person's page, signed in on first use. */
+  async function as(userId: string): Promise<Page> {
+    if (!people[userId]) {
+      people[userId] = await newPerson(browser, LAPTOP, errors);
+      await signIn(people[userId].page, userId);
+    }
+    return people[userId].page;
+  }
+  async function openProject(page: Page) {
+    await page.goto(`${base}/app/projects/${projectId}`);
+    await page.getByRole('heading', { name: '项目概况' }).or(page.getByText('项目概况')).first().waitFor();
+  }
+  const stage = (page: Page) => page.getByTestId('stage');
+  async function confirmDialog(page: Page) {
+    const dialog = page.getByRole('dialog');
+    await dialog.getByRole('button', { name: '确定' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+  }
+
+  it('a secretary signs in, proposes (weights must sum to 100) and submits', async () => {
+    const page = await as('u-sec-oc1');
+    await screenshot(page, 'tasks-laptop');
+    await page.goto(`${base}/app/projects/new?cycle=${cycle.cycleId}`);
+    await page.getByLabel('项目名称').fill('“红色引擎”助企服务提升项目');
+    await page.getByLabel('服务的业务目标（党建与业务融合）').fill('优化营商环境');
+    await page.getByLabel('指标1名称').fill('走访企业');
+    await page.getByLabel('指标1单位').fill('家');
+    await page.getByLabel('指标1目标').fill('20');
+    await page.getByRole('button', { name: '添加指标' }).click();
+    await page.getByLabel('指标2名称').fill('满意度');
+    await page.getByLabel('指标2单位').fill('%');
+    await page.getByLabel('指标2目标').fill('95');
+    await page.getByLabel('指标2权重').fill('40');
+    await page.getByLabel('指标2权重').blur();
+    // 100 + 40: refused in the form, beside the indicators, before anything is sent.
+    await page.getByRole('button', { name: '保存并提交审核' }).click();
+    await expect.poll(() => page.getByText('各项指标权重之和须为100，当前为140').isVisible()).toBe(true);
+    await page.getByLabel('指标1权重').fill('60');
+    await page.getByLabel('指标1权重').blur();
+    await expect.poll(() => page.getByTestId('weight-sum').textContent()).toContain('100 / 100');
+    await page.getByLabel('里程碑1名称').fill('完成首轮走访');
+    await page.getByPlaceholder('完成日期').fill(`${cycle.year}-12-31`);
+    await page.getByPlaceholder('完成日期').press('Enter');
+    await screenshot(page, 'propose-laptop');
+    await page.getByRole('button', { name: '保存并提交审核' }).click();
+    await page.waitForURL((url) => /^\/app\/projects\/(?!new$)[^/]+$/.test(url.pathname)).catch(async (error: unknown) => {
+      throw new Error(`no project page after submitting; the form says: ${await page.locator('.el-form-item__error, [role=alert]').allTextContents()}`, { cause: error });
+    });
+    projectId = decodeURIComponent(page.url().split('/').pop()!);
+    await expect.poll(() => stage(page).textContent()).toBe('审核中');
+  });
+
+  it('the committee returns it with a comment; the secretary revises and resubmits; the committee approves', async () => {
+    const committee = await as('u-committee');
+    await openProject(committee);
+    await committee.getByRole('button', { name: '审核' }).click();
+    await committee.getByRole('radio', { name: '退回修改' }).check({ force: true });
+    await committee.getByLabel('意见说明').fill('指标需进一步量化，请补充满意度测评方式');
+    await confirmDialog(committee);
+    await expect.poll(() => stage(committee).textContent()).toBe('草稿');
+
+    const secretary = await as('u-sec-oc1');
+    await openProject(secretary);
+    await secretary.getByRole('button', { name: '修改申报' }).click();
+    await expect.poll(() => secretary.getByText('退回意见：指标需进一步量化，请补充满意度测评方式').isVisible()).toBe(true);
+    await secretary.getByLabel('服务的业务目标（党建与业务融合）').fill('优化营商环境，以第三方测评衡量政务服务满意度');
+    await secretary.getByRole('button', { name: '保存并提交审核' }).click();
+    await secretary.waitForURL(new RegExp(`/app/projects/${projectId}$`));
+    await expect.poll(() => stage(secretary).textContent()).toBe('审核中');
+
+    await openProject(committee);
+    await committee.getByRole('button', { name: '审核' }).click();
+    await committee.getByRole('radio', { name: '通过' }).check({ force: true });
+    await committee.getByLabel('意见说明').fill('同意立项');
+    await confirmDialog(committee);
+    await expect.poll(() => stage(committee).textContent()).toBe('已立项');
+  });
+
+  it('the secretary signs the letter and uploads evidence with a file (progress, then its SHA-256)', async () => {
+    const page = await as('u-sec-oc1');
+    await openProject(page);
+    await page.getByRole('button', { name: '签订责任书' }).click();
+    await confirmDialog(page);
+    await expect.poll(() => stage(page).textContent()).toBe('实施中');
+
+    await page.getByRole('button', { name: '提交佐证材料' }).click();
+    await page.getByLabel('工作进展').fill('第一季度走访企业6家');
+    await page.getByLabel('走访企业实际值').fill('6');
+    const content = Buffer.from('%PDF-1.7\n% 第一季度走访记录\n%%EOF\n');
+    await page.locator('#evidence-files').setInputFiles({ name: 'q1-visits.pdf', mimeType: 'application/pdf', buffer: content });
+    const sha256 = createHash('sha256').update(content).digest('hex');
+    await expect.poll(() => page.getByTestId('uploaded-sha256').first().textContent()).toBe(sha256);
+    await screenshot(page, 'evidence-dialog-laptop');
+    await confirmDialog(page);
+    await expect.poll(() => page.getByTestId('evidence').textContent()).toContain(sha256);
+  });
+
+  it('an inspector records a lagging quarter with a problem; the secretary reports it rectified; the inspector verifies', async () => {
+    const inspector = await as('u-inspector');
+    await openProject(inspector);
+    await inspector.getByRole('button', { name: '记录督查' }).click();
+    await inspector.getByRole('radio', { name: '进度滞后' }).check({ force: true });
+    await inspector.getByLabel('督查发现（每行一条）').fill('走访进度滞后于计划');
+    await inspector.getByRole('button', { name: '添加问题' }).click();
+    await inspector.getByLabel('问题1描述').fill('走访企业数量未达季度目标');
+    await inspector.getByLabel('问题1整改措施').fill('增加走访批次，每周通报进度');
+    await screenshot(inspector, 'inspection-dialog-laptop');
+    await confirmDialog(inspector);
+    const ledger = inspector.getByTestId('ledger');
+    await expect.poll(() => ledger.getByText('待整改').isVisible()).toBe(true);
+    await expect.poll(() => inspector.getByTestId('inspections').getByText('进度滞后', { exact: true }).isVisible()).toBe(true);
+
+    const secretary = await as('u-sec-oc1');
+    await openProject(secretary);
+    await secretary.getByRole('button', { name: '报告整改' }).click();
+    await secretary.getByLabel('整改情况').fill('补充走访记录12份');
+    await secretary.locator('#report-files').setInputFiles({ name: 'visits.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.7\n% 走访记录12份\n%%EOF\n') });
+    await expect.poll(() => secretary.getByTestId('uploaded-sha256').count()).toBe(1);
+    await confirmDialog(secretary);
+    await expect.poll(() => secretary.getByTestId('ledger').getByText('已报整改').isVisible()).toBe(true);
+
+    await openProject(inspector);
+    await inspector.getByRole('button', { name: '验收销号' }).click();
+    await expect.poll(() => inspector.getByTestId('ledger').getByText('已销号').isVisible()).toBe(true);
+  });
+
+  it('the secretary self-assesses and the committee accepts with the rubric', async () => {
+    const secretary = await as('u-sec-oc1');
+    await openProject(secretary);
+    await secretary.getByRole('button', { name: '项目自评' }).click();
+    await secretary.getByLabel('评分项1编号').fill('c-goal');
+    await secretary.getByLabel('评分项1得分').fill('55');
+    await secretary.getByRole('button', { name: '添加评分项' }).click();
+    await secretary.getByLabel('评分项2编号').fill('c-fusion');
+    await secretary.getByLabel('评分项2得分').fill('36');
+    await secretary.getByLabel('自评报告').fill('全年走访企业20家，满意度提升');
+    await secretary.getByLabel('对业务工作的推动成效').fill('企业诉求办结率提高');
+    await confirmDialog(secretary);
+    await expect.poll(() => stage(secretary).textContent()).toBe('已自评');
+
+    const committee = await as('u-committee');
+    await openProject(committee);
+    await committee.getByRole('button', { name: '验收评分' }).click();
+    await confirmDialog(committee);
+    await expect.poll(() => stage(committee).textContent()).toBe('已验收');
+    await screenshot(committee, 'project-accepted-laptop');
+  });
+
+  it('an auditor steps through the timeline (the state as of each event) and sees verification pass', async () => {
+    const auditor = await as('u-auditor');
+    await openProject(auditor);
+    await auditor.getByRole('button', { name: '审计回放' }).click();
+    await auditor.waitForURL(/\/app\/audit\//);
+    await expect.poll(() => auditor.getByTestId('audit-state').textContent(), { timeout: 20_000 }).toBe('已验收');
+    const position = await auditor.getByTestId('audit-position').textContent();
+    const total = Number(/\/ (\d+)/.exec(position ?? '')?.[1]);
+    expect(total).toBeGreaterThan(8);
+    // Step back to the first event: the project as proposed, a draft.
+    for (let n = total; n > 1; n--) await auditor.getByRole('button', { name: '上一事件' }).click();
+    await expect.poll(() => auditor.getByTestId('audit-state').textContent()).toBe('草稿');
+    await auditor.getByRole('button', { name: '下一事件' }).click();
+    await expect.poll(() => auditor.getByTestId('audit-position').textContent()).toContain('第 2 /');
+    await auditor.getByRole('button', { name: '校验' }).click();
+    await expect.poll(() => auditor.getByTestId('verify-result').textContent(), { timeout: 60_000 }).toContain('校验通过');
+    await screenshot(auditor, 'audit-laptop');
+  });
+
+  it('the main pages at laptop width: screenshots, and no serious or critical axe-core violations', async () => {
+    const secretary = await as('u-sec-oc1');
+    const pages: [string, Page, string][] = [
+      ['tasks', secretary, '/app/tasks'],
+      ['done', secretary, '/app/done'],
+      ['notifications', secretary, '/app/notifications'],
+      ['projects', secretary, '/app/projects'],
+      ['project', secretary, `/app/projects/${projectId}`],
+      ['propose', secretary, `/app/projects/new?cycle=${cycle.cycleId}`],
+      ['tasks-inspector', await as('u-inspector'), '/app/tasks'],
+      ['dashboard', await as('u-committee'), '/app/cycles'],
+    ];
+    const found: Record<string, unknown> = {};
+    for (const [name, page, url] of pages) {
+      await page.goto(`${base}${url}`);
+      await page.waitForLoadState('networkidle');
+      await screenshot(page, `${name}-laptop`);
+      const violations = await seriousViolations(page);
+      if (violations.length) found[name] = violations;
+    }
+    const { page: anonymous, context } = await newPerson(browser, LAPTOP, errors);
+    await anonymous.goto(`${base}/app/login`);
+    await anonymous.waitForLoadState('networkidle');
+    await screenshot(anonymous, 'login-laptop');
+    const loginViolations = await seriousViolations(anonymous);
+    if (loginViolations.length) found.login = loginViolations;
+    await context.close();
+    expect(found).toEqual({});
+  });
+
+  it('the first page loads less than 500 KB of JavaScript (gzip, as transferred)', async () => {
+    const { page, context } = await newPerson(browser, LAPTOP, errors);
+    const scripts: Promise<{ url: string; bytes: number; encoding: string | null }>[] = [];
+    page.on('response', (response) => {
+      if (response.request().resourceType() !== 'script') return;
+      scripts.push(
+        response.request().sizes().then(async (sizes) => ({ url: response.url(), bytes: sizes.responseBodySize, encoding: await response.headerValue('content-encoding') })),
+      );
+    });
+    await page.goto(`${base}/`);
+    await page.waitForURL(/\/app\/login/);
+    await page.waitForLoadState('networkidle');
+    const loaded = await Promise.all(scripts);
+    const total = loaded.reduce((sum, s) => sum + s.bytes, 0);
+    console.log(`first page (sign-in): ${loaded.length} scripts, ${(total / 1024).toFixed(1)} KB of JavaScript transferred`);
+    expect(loaded.length).toBeGreaterThan(0);
+    for (const s of loaded) expect(s.encoding, s.url).toBe('gzip');
+    expect(total).toBeLessThan(500 * 1024);
+    await context.close();
+  });
+
+  it('the secretary at phone width: sign in, tasks, projects and the project page', async () => {
+    const { page, context } = await newPerson(browser, PHONE, errors);
+    await page.goto(`${base}/app/login`);
+    await screenshot(page, 'login-phone');
+    await signIn(page, 'u-sec-oc1');
+    await screenshot(page, 'tasks-phone');
+    await page.getByRole('button', { name: '展开菜单' }).click();
+    await page.getByRole('menuitem', { name: '项目列表' }).click();
+    await page.waitForURL(/\/app\/projects$/);
+    await expect.poll(() => page.getByTestId('projects').getByText('“红色引擎”助企服务提升项目').isVisible()).toBe(true);
+    await screenshot(page, 'projects-phone');
+    await page.getByTestId('projects').getByText('“红色引擎”助企服务提升项目').click();
+    await expect.poll(() => stage(page).textContent()).toBe('已验收');
+    await screenshot(page, 'project-phone');
+    for (const [name, url] of [['done', '/app/done'], ['notifications', '/app/notifications'], ['propose', `/app/projects/new?cycle=${cycle.cycleId}`], ['audit', `/app/projects/${projectId}`]] as const) {
+      await page.goto(`${base}${url}`);
+      await page.waitForLoadState('networkidle');
+      await screenshot(page, `${name}-phone`);
+    }
+    // No horizontal scrolling of the page itself at phone width.
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(1);
+    await context.close();
+  });
+
+  it('no page logged a console error', () => {
+    expect(errors).toEqual([]);
+  });
+});
