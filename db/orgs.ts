@@ -1,4 +1,5 @@
 /** Repository functions for the org tree as the project and report services read it. */
+import { sql } from 'kysely';
 import type { Db } from '.';
 import { orgSubtreeIds } from './auth';
 import type { OrgTable } from './types';
@@ -34,4 +35,20 @@ export async function orgSecretaries(db: Db, ids: string[]): Promise<Map<string,
 export async function listOrgs(db: Db): Promise<Org[]> {
   const rows = await db.selectFrom('orgs').select(['id', 'parent_id', 'kind', 'name', 'secretary_id']).execute();
   return rows.map((o) => ({ id: o.id, parentId: o.parent_id, kind: o.kind, name: o.name, secretaryId: o.secretary_id }));
+}
+
+/**
+ * Of the given problem ids, those on the problem list (问题清单) of the org or of an org above it
+ * — the lists a project of that org may link to — with whether each is still open.
+ */
+export async function linkableProblems(db: Db, orgId: string, problemIds: string[]): Promise<Map<string, { status: string }>> {
+  if (problemIds.length === 0) return new Map();
+  const rows = await sql<{ id: string; status: string }>`
+    with recursive up(id, parent_id) as (
+      select id, parent_id from orgs where id = ${orgId}
+      union all
+      select o.id, o.parent_id from orgs o join up on o.id = up.parent_id
+    )
+    select p.id, p.status from org_problems p where p.org_id in (select id from up) and p.id = any(${problemIds}::text[])`.execute(db);
+  return new Map(rows.rows.map((r) => [r.id, { status: r.status }]));
 }

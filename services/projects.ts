@@ -13,7 +13,7 @@ import { orgSubtree, type AuthenticatedUser } from '../db/auth';
 import type { ContentStore } from '../db/content-store';
 import { getCycleConfig, inspectorCovers } from '../db/cycles';
 import { findEvidenceFile, projectsCitingFile, recordEvidenceFile, uploadedBy, type StoredFileMeta } from '../db/evidence-files';
-import { getOrg, isInSubtree, orgSecretaries } from '../db/orgs';
+import { getOrg, isInSubtree, linkableProblems, orgSecretaries } from '../db/orgs';
 import { findProjectLocation, listProjects, markProjectStarted, registerProposedProject, storedProjectState, unclosedLedgerEntries, type ProjectListItem, type ProjectLocation } from '../db/projects';
 import { ProblemError } from '../api/problem';
 import { isLedgerOverdue } from '../reports/common';
@@ -256,10 +256,31 @@ export function createProjectsService(deps: ProjectsDeps) {
     };
   }
 
+  /**
+   * A problem-oriented project links problems of its org's problem list (问题清单), or of an org
+   * above it, that are still open: an unknown id, another unit's problem or a resolved one is a
+   * 400 naming the field.
+   */
+  async function checkProblemLinks(orgId: string, problemIds: readonly string[] | undefined): Promise<void> {
+    const wanted = [...new Set(problemIds ?? [])];
+    if (wanted.length === 0) return;
+    const found = await linkableProblems(db, orgId, wanted);
+    for (const [index, id] of (problemIds ?? []).entries()) {
+      const problem = found.get(id);
+      if (!problem) {
+        throw new ProblemError(400, 'invalid', 'Unknown problem', `问题 ${id} 不在本组织或上级组织的问题清单中（GET /orgs/${orgId}/problems）。`, { rule: 'payload.problem_not_listed', field: `problemIds.${index}` });
+      }
+      if (problem.status !== 'open') {
+        throw new ProblemError(400, 'invalid', 'Problem already resolved', `问题 ${id} 已销号，不能再关联。`, { rule: 'payload.problem_resolved', field: `problemIds.${index}` });
+      }
+    }
+  }
+
   return {
     canRead,
     read,
     act,
+    checkProblemLinks,
     viewAfter,
     claimCheckText,
 
@@ -301,6 +322,7 @@ export function createProjectsService(deps: ProjectsDeps) {
       };
       const refusal = validate(null, create, cycle);
       if (refusal) throw refusalProblem(refusal);
+      await checkProblemLinks(user.orgId, proposal.problemIds);
       const workflowId = projectWorkflowId(cycleId, projectId);
       // The registry row is marked started only once the workflow really started: a failed start leaves
       // no project that is listed but does not exist.

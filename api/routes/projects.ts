@@ -113,7 +113,7 @@ const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
   }
   const noBody = Type.Object({}, { additionalProperties: false });
 
-  action('/projects/:id/draft', 'Edit the draft proposal (修改草稿)', S.EditDraftBody, (u, p, b) => projects.act(u, p.id, 'editDraft', { changes: b }));
+  action('/projects/:id/draft', 'Edit the draft proposal (修改草稿)', S.EditDraftBody, (u, p, b) => projects.act(u, p.id, 'editDraft', { changes: b }, (ref) => projects.checkProblemLinks(ref.orgId, b.problemIds)));
   action('/projects/:id/submit', 'Submit for review (提交审核)', noBody, (u, p) => projects.act(u, p.id, 'submit', {}));
   action('/projects/:id/withdraw', 'Take a submission back before the reviewer acts (拿回)', S.WithdrawBody, (u, p, b) => projects.act(u, p.id, 'withdraw', { reason: b.reason ?? null }));
   action('/projects/:id/review', 'Decide the review: approve, return or reject (审核把关)', S.ReviewBody, (u, p, b) => {

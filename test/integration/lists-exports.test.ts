@@ -306,13 +306,21 @@ describe('lists and exports', () => {
     expect((await ok('u-sec-oc1', 'PATCH', `/problems/${ids.problem}`, { status: 'open', title: '服务企业渠道仍不畅' })).title).toBe('服务企业渠道仍不畅');
     expect((await call('u-sec-oc1', 'POST', '/orgs/org-oc1/problems', { title: 'x', source: '自查', cycleId: 'no-such-cycle' })).statusCode).toBe(400);
 
-    // A project of another unit linking the problem: listed to the committee, not to org-oc1's secretary, who cannot list that project.
+    // Another unit cannot link org-oc1's problem (nor an unknown or resolved one); a branch below org-oc1 can.
     const { title: _t, ...rest } = proposal(year, '跨单位关联项目');
-    const other = (await ok('u-sec-oc2', 'POST', '/projects', { cycleId: cycle.cycleId, title: '跨单位关联项目', ...rest, orientation: 'problem', problemIds: [ids.problem] })).id;
+    const stranger = await call('u-sec-oc2', 'POST', '/projects', { cycleId: cycle.cycleId, title: '跨单位关联项目', ...rest, orientation: 'problem', problemIds: [ids.problem] });
+    expect(stranger.statusCode, stranger.body).toBe(400);
+    expect(stranger.json()).toMatchObject({ rule: 'payload.problem_not_listed', field: 'problemIds.0' });
+    expect((await call('u-sec-b1', 'POST', '/projects', { cycleId: cycle.cycleId, title: '未知问题项目', ...rest, orientation: 'problem', problemIds: ['PRB-none'] })).statusCode).toBe(400);
+    const other = (await ok('u-sec-b1', 'POST', '/projects', { cycleId: cycle.cycleId, title: '支部关联项目', ...rest, orientation: 'problem', problemIds: [ids.problem] })).id;
     await waitUntil('the other draft persisted', () => h.db.selectFrom('projects').select('id').where('id', '=', other).executeTakeFirst(), 15_000, 100);
     const linked = async (userId: string) => (await ok(userId, 'GET', '/orgs/org-oc1/problems')).items[0].linkedProjects.map((l: { projectId: string }) => l.projectId).sort();
     expect(await linked('u-committee')).toEqual([ids.draft, other].sort());
-    expect(await linked('u-sec-oc1')).toEqual([ids.draft]);
+    expect(await linked('u-sec-oc1')).toEqual([ids.draft, other].sort());
+    // A draft edit is held to the same rule.
+    const edit = await call('u-sec-b1', 'POST', `/projects/${other}/draft`, { problemIds: ['PRB-none'] });
+    expect(edit.statusCode, edit.body).toBe(400);
+    expect(edit.json().field).toBe('problemIds.0');
 
     const tasks = await ok('u-sec-oc1', 'GET', `/secretaries/u-sec-oc1/annual-tasks?cycle=${cycle.cycleId}`);
     expect(tasks).toMatchObject({ secretaryId: 'u-sec-oc1', orgId: 'org-oc1', orgName: '市财政局机关党委', cycleId: cycle.cycleId });
@@ -325,7 +333,8 @@ describe('lists and exports', () => {
     expect(a.subProjects).toEqual([expect.objectContaining({ id: ids.child, orgId: 'org-b1', leadSecretaryId: 'u-sec-b1', title: '预算处支部子项目' })]);
     expect(tasks.projects.map((p: Json) => p.id)).toContain(ids.draft);
     // The sub-project's secretary has it on their own list.
-    expect((await ok('u-sec-b1', 'GET', `/secretaries/u-sec-b1/annual-tasks?cycle=${cycle.cycleId}`)).projects.map((p: Json) => p.id)).toEqual([ids.child]);
+    // (and their own draft linking org-oc1's problem).
+    expect((await ok('u-sec-b1', 'GET', `/secretaries/u-sec-b1/annual-tasks?cycle=${cycle.cycleId}`)).projects.map((p: Json) => p.id).sort()).toEqual([ids.child, other].sort());
 
     const cycles = await ok('u-member-b1', 'GET', '/cycles');
     expect(cycles.items).toEqual([expect.objectContaining({ id: cycle.cycleId, year, committeeOrgId: 'org-committee' })]);
