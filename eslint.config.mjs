@@ -67,7 +67,7 @@ export default defineConfig(
     files: ['**/*.ts', '**/*.mts'],
     languageOptions: {
       // web/ has its own tsconfig (browser, bundler resolution); its Vite config is checked on its own.
-      parserOptions: { projectService: { allowDefaultProject: ['web/vite.config.mts'] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: { projectService: { allowDefaultProject: ['*.mts', 'web/vite.config.mts'] }, tsconfigRootDir: import.meta.dirname },
       globals: { ...globals.node },
     },
     rules: {
