@@ -11,7 +11,7 @@ describe('the API plugins are named fastify-plugins that declare what they need'
   it('names each plugin and its dependencies', () => {
     expect(meta(errors)).toMatchObject({ name: 'errors' });
     expect(meta(storableText)).toMatchObject({ name: 'storable-text', dependencies: ['errors'] });
-    expect(meta(auth)).toMatchObject({ name: 'auth', dependencies: ['errors'] });
+    expect(meta(auth)).toMatchObject({ name: 'auth', dependencies: ['errors', '@fastify/cookie'] });
     expect(meta(idempotency)).toMatchObject({ name: 'idempotency', dependencies: ['errors', 'auth'] });
   });
 
