@@ -21,8 +21,12 @@ describe('overdue: the list and the figures agree', () => {
   };
 
 
-  /** A signed project with one ledger entry due at `deadline`. */
-  async function projectWithLedgerEntry(title: string, deadline: string): Promise<string> {
+  /**
+   * A signed project with one ledger entry due at `deadline()` — read just before the inspection,
+   * so a deadline seconds ahead is still ahead when the inspection records it, however long the
+   * steps before took on a busy machine.
+   */
+  async function projectWithLedgerEntry(title: string, deadline: () => string): Promise<string> {
     const { title: _t, ...rest } = proposal(cycle.year, title);
     const project = await post('u-sec-oc1', '/projects', { cycleId: cycle.cycleId, title, ...rest });
     await post('u-sec-oc1', `/projects/${project.id}/submit`);
@@ -31,17 +35,20 @@ describe('overdue: the list and the figures agree', () => {
     await post('u-inspector', `/projects/${project.id}/inspections/1`, {
       rating: 'lagging',
       findings: ['进度滞后'],
-      problems: [{ problem: '走访台账不全', responsibleOrgId: 'org-oc1', responsiblePersonId: 'u-sec-oc1', measures: '补齐走访台账', deadline }],
+      problems: [{ problem: '走访台账不全', responsibleOrgId: 'org-oc1', responsiblePersonId: 'u-sec-oc1', measures: '补齐走访台账', deadline: deadline() }],
     });
     await waitUntil('the ledger entry persisted', () => h.db.selectFrom('ledger_entries').select('id').where('project_id', '=', project.id).executeTakeFirst(), 15_000, 100);
     return project.id;
   }
 
   it('a project whose ledger deadline passed is in the overdue list and in the figures; one not yet due is in neither', async () => {
-    const passedAt = Date.now() + 3_000;
-    const late = await projectWithLedgerEntry('整改逾期项目', new Date(passedAt).toISOString());
+    let passedAt = 0;
+    const late = await projectWithLedgerEntry('整改逾期项目', () => {
+      passedAt = Date.now() + 3_000;
+      return new Date(passedAt).toISOString();
+    });
     // A whole Beijing calendar day at the end of the year: not due yet.
-    const onTime = await projectWithLedgerEntry('整改未到期项目', `${cycle.year}-12-31`);
+    const onTime = await projectWithLedgerEntry('整改未到期项目', () => `${cycle.year}-12-31`);
     while (Date.now() <= passedAt + 200) await new Promise((r) => setTimeout(r, 100));
 
     const list = await h.get('u-committee', `/projects?cycle=${cycle.cycleId}&overdue=true`);
