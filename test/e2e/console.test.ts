@@ -202,7 +202,13 @@ describe('the web console in Chromium', () => {
 
     await openProject(inspector);
     await inspector.getByRole('button', { name: '验收销号' }).click();
-    await expect.poll(() => inspector.getByTestId('ledger').getByText('已销号').isVisible()).toBe(true);
+    await expect
+      .poll(() => inspector.getByTestId('ledger').textContent())
+      .toContain('已销号')
+      .catch(async (error: unknown) => {
+        await screenshot(inspector, 'failure-verify-laptop');
+        throw error;
+      });
   });
 
   it('the secretary self-assesses and the committee accepts with the rubric', async () => {
