@@ -126,6 +126,17 @@ export function toOpenApi30Bounds(node: unknown): unknown {
   return out;
 }
 
+/** The app's settings taken from the configuration (what the API server and `npm start` pass beside their own resources). */
+export function appSettingsFromConfig(config: Config): Pick<AppDeps, 'namespace' | 'taskQueue' | 'cookieSecure' | 'sessionPolicy' | 'oidc'> {
+  return {
+    namespace: config.temporal.namespace,
+    taskQueue: config.temporal.taskQueue,
+    cookieSecure: config.auth.cookieSecure,
+    sessionPolicy: { idleMs: config.auth.sessionIdleMs, absoluteMs: config.auth.sessionAbsoluteMs },
+    oidc: config.oidc,
+  };
+}
+
 export async function buildApp(options: Omit<AppDeps, 'store'> & { store?: ContentStore }): Promise<FastifyInstance> {
   const deps: AppDeps = { ...options, store: options.store ?? createFileContentStore(loadConfig().evidenceDir) };
   const app = Fastify({

@@ -7,7 +7,7 @@ import { loadConfig } from '../config';
 import { createDb, migrateToLatest } from '../db';
 import { createLogger } from '../logger';
 import { startRelay, relayOptionsFromConfig } from '../notifications/relay';
-import { buildApp } from './app';
+import { appSettingsFromConfig, buildApp } from './app';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -19,16 +19,7 @@ async function main(): Promise<void> {
   await migrateToLatest(db);
   const connection = await Connection.connect({ address: config.temporal.address });
   const temporal = new Client({ connection, namespace: config.temporal.namespace });
-  const app = await buildApp({
-    db,
-    temporal,
-    namespace: config.temporal.namespace,
-    taskQueue: config.temporal.taskQueue,
-    logger: log,
-    cookieSecure: config.auth.cookieSecure,
-    sessionPolicy: { idleMs: config.auth.sessionIdleMs, absoluteMs: config.auth.sessionAbsoluteMs },
-    oidc: config.oidc,
-  });
+  const app = await buildApp({ db, temporal, logger: log, ...appSettingsFromConfig(config) });
   // This process's notification relay; it shares the work with every other process's (SKIP LOCKED).
   const relay = startRelay({ db, log, ...relayOptionsFromConfig(config) });
   // The connection and the pool are created here, so they close with the app: after its

@@ -19,7 +19,7 @@ import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, NativeConnection, type Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { buildApp } from '../api/app';
+import { appSettingsFromConfig, buildApp } from '../api/app';
 import { loadConfig } from '../config';
 import { createDb, migrateToLatest, type Db } from '../db';
 import { createLogger } from '../logger';
@@ -321,16 +321,7 @@ async function main(): Promise<void> {
   });
   const temporal = new Client({ connection: clientConnection, namespace: config.temporal.namespace });
   await consoleBuilt;
-  app = await buildApp({
-    db,
-    temporal,
-    namespace: config.temporal.namespace,
-    taskQueue: config.temporal.taskQueue,
-    logger: log,
-    cookieSecure: config.auth.cookieSecure,
-    sessionPolicy: { idleMs: config.auth.sessionIdleMs, absoluteMs: config.auth.sessionAbsoluteMs },
-    oidc: config.oidc,
-  });
+  app = await buildApp({ db, temporal, logger: log, ...appSettingsFromConfig(config) });
   await app.listen({ host: config.api.host, port: config.api.port });
 
   const base = `http://${config.api.host}:${config.api.port}`;

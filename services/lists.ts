@@ -118,22 +118,10 @@ export interface TaskIndicator {
   progress: number;
 }
 
-export interface TaskProject {
-  id: string;
-  cycleId: string;
-  parentId: string | null;
-  orgId: string;
-  orgName: string | null;
-  leadSecretaryId: string;
-  leadSecretaryName: string | null;
-  title: string;
-  type: string;
+/** A project of an annual task list: its row, with labels and indicator progress. */
+export interface TaskProject extends TaskProjectRow {
   typeLabel: string;
-  isKey: boolean;
-  stage: string;
   stageLabel: string;
-  progress: number;
-  grade: string | null;
   indicators: TaskIndicator[];
 }
 
