@@ -17,7 +17,7 @@
  */
 import { GRADE_LABELS, PROJECT_TYPE_LABELS, rectificationRate } from '../workflows/lifecycle';
 import type { CycleConfig, Grade, IsoDateTime, ProjectState, ProjectType } from '../workflows/lifecycle';
-import { percentText, round } from './common';
+import { rateOf, rateText, round } from './common';
 import { compareIds, indexOrgs } from './orgs';
 import type { OrgDirectoryEntry } from './orgs';
 
@@ -75,7 +75,8 @@ export interface BestOfEntry {
   grade: Grade;
   gradeLabel: string;
   totalDeduction: number;
-  rectificationRate: number;
+  /** closed ÷ total of the project's ledger; null (text "—") when it has no entry. */
+  rectificationRate: number | null;
   rectificationRateText: string;
   progress: number;
   acceptedAt: IsoDateTime;
@@ -123,7 +124,7 @@ export function bestOfLists(projects: readonly ProjectState[], cycle: CycleConfi
 
   const entry = (p: ProjectState, i: number): BestOfEntry => {
     const a = p.acceptance as NonNullable<ProjectState['acceptance']>;
-    const rate = rectificationRate(p.ledger);
+    const rate = rateOf(p.ledger.filter((l) => l.status === 'closed').length, p.ledger.length);
     return {
       rank: i + 1,
       projectId: p.id,
@@ -138,8 +139,8 @@ export function bestOfLists(projects: readonly ProjectState[], cycle: CycleConfi
       grade: a.grade,
       gradeLabel: GRADE_LABELS[a.grade],
       totalDeduction: a.totalDeduction,
-      rectificationRate: round(rate, 4),
-      rectificationRateText: percentText(rate),
+      rectificationRate: rate === null ? null : round(rate, 4),
+      rectificationRateText: rateText(rate),
       progress: p.progress,
       acceptedAt: a.at,
     };

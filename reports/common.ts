@@ -2,12 +2,7 @@
  * Building blocks shared by the committee reports: time (always an explicit `asOf`, never the
  * clock), number formatting, ledger and evidence figures, and escaping for Markdown and HTML.
  */
-import {
-  deadlineMs,
-  isIsoDateTime,
-  LEDGER_STATUS_LABELS,
-  rectificationRate,
-} from '../workflows/lifecycle';
+import { deadlineMs, isIsoDateTime, LEDGER_STATUS_LABELS } from '../workflows/lifecycle';
 import type { CycleConfig, IsoDate, IsoDateTime, LedgerEntry, LedgerStatus, ProjectState, Quarter } from '../workflows/lifecycle';
 import type { OrgIndex } from './orgs';
 
@@ -98,6 +93,19 @@ export function share(part: number, whole: number): number {
   return whole === 0 ? 0 : part / whole;
 }
 
+/** What a rate with nothing to count reads (no ledger entry, no rated project): never "100%" nor "0%". */
+export const NO_RATE_TEXT = '—';
+
+/** A rate `part ÷ whole`, or null when there is nothing to count (`whole` is 0). */
+export function rateOf(part: number, whole: number): number | null {
+  return whole === 0 ? null : part / whole;
+}
+
+/** A rate as people read it: `98.56%`, or "—" when there was nothing to count. */
+export function rateText(rate: number | null): string {
+  return rate === null ? NO_RATE_TEXT : percentText(rate);
+}
+
 /** A score or a figure without float noise: 85 → `85`, 87.5 → `87.5`. */
 export function numberText(value: number | null): string {
   if (value === null) return '—';
@@ -121,8 +129,8 @@ export interface LedgerFigures {
   unclosed: number;
   /** 逾期未销号: not closed and its deadline passed as of `asOf`. */
   overdue: number;
-  /** 整改率: closed ÷ total, 1 when there are no entries (rounded to 4 decimals). */
-  rectificationRate: number;
+  /** 整改率: closed ÷ total (rounded to 4 decimals); null when there are no entries (the text reads "—"). */
+  rectificationRate: number | null;
   rectificationRateText: string;
   /** 清零: no entry left unclosed. */
   cleared: boolean;
@@ -141,7 +149,7 @@ export function isLedgerOverdue(entry: Pick<LedgerEntry, 'status' | 'deadline'>,
 export function ledgerFigures(entries: readonly LedgerEntry[], atMs: number): LedgerFigures {
   const count = (status: LedgerStatus) => entries.filter((e) => e.status === status).length;
   const closed = count('closed');
-  const rate = rectificationRate(entries);
+  const rate = rateOf(closed, entries.length);
   return {
     total: entries.length,
     open: count('open'),
@@ -149,8 +157,8 @@ export function ledgerFigures(entries: readonly LedgerEntry[], atMs: number): Le
     closed,
     unclosed: entries.length - closed,
     overdue: entries.filter((e) => isLedgerOverdue(e, atMs)).length,
-    rectificationRate: round(rate, 4),
-    rectificationRateText: percentText(rate),
+    rectificationRate: rate === null ? null : round(rate, 4),
+    rectificationRateText: rateText(rate),
     cleared: closed === entries.length,
   };
 }

@@ -29,6 +29,10 @@ section.project { border-top: 1px dashed #bbb; padding-top: 0.4rem; }
 dl.fields { display: grid; grid-template-columns: 8.5rem 1fr; gap: 0.15rem 0.8rem; margin: 0.4rem 0; }
 dl.fields dt { color: #555; }
 dl.fields dd { margin: 0; }
+figure.chart { margin: 0.8rem 0; text-align: center; }
+figure.chart svg { max-width: 100%; height: auto; }
+.charts { display: flex; flex-wrap: wrap; gap: 0.5rem 1rem; justify-content: center; align-items: flex-start; }
+.charts figure.chart { margin: 0.4rem 0; }
 footer { margin-top: 3rem; color: #777; font-size: 0.85rem; text-align: center; }
 @page { size: A4; margin: 18mm 16mm; }
 @media print {
@@ -36,7 +40,7 @@ footer { margin-top: 3rem; color: #777; font-size: 0.85rem; text-align: center; 
   a { color: inherit; text-decoration: none; }
   nav.toc { break-after: page; page-break-after: always; border: none; }
   section.unit { break-before: page; page-break-before: always; }
-  section.project, table, .figures, dl.fields { break-inside: avoid; page-break-inside: avoid; }
+  section.project, table, .figures, dl.fields, figure.chart { break-inside: avoid; page-break-inside: avoid; }
   tr { break-inside: avoid; page-break-inside: avoid; }
   h2, h3 { break-after: avoid; page-break-after: avoid; }
   thead { display: table-header-group; }

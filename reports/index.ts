@@ -17,8 +17,11 @@ export type {
   RatingKey,
   UnitFigures,
 } from './figures';
+export { renderCommitteeFiguresHtml, committeeFiguresTitle } from './figures-html';
+export { chartFigure, rectificationByUnitChart, ratingsPerQuarterChart, renderSvg, stageChart, typeChart } from './charts';
+export type { Chart, ChartSize, UnitRate } from './charts';
 export { quarterlyReport, quarterlyReportTitle, renderQuarterlyReportHtml, renderQuarterlyReportMarkdown } from './quarterly';
-export type { LaggingOrgGroup, LaggingProject, QuarterlyReport, QuarterlySummary } from './quarterly';
+export type { LaggingOrgGroup, LaggingProject, QuarterlyOverview, QuarterlyReport, QuarterlySummary, UnitRectification } from './quarterly';
 export { BEST_OF_LIST_TITLES, BEST_OF_RULE_ZH, bestOfLists, compareBestOf } from './bestOf';
 export type { BestOfCandidate, BestOfEntry, BestOfList, BestOfListKey, BestOfLists } from './bestOf';
 export { achievementsCompilation, renderAchievementsCompilationHtml, renderAchievementsCompilationMarkdown } from './compilation';
@@ -30,7 +33,10 @@ export {
   escapeMarkdown,
   lateEvidenceQuarters,
   ledgerFigures,
+  NO_RATE_TEXT,
   percentText,
+  rateOf,
+  rateText,
   QUARTER_LABELS,
 } from './common';
 export type { LateQuarter, LedgerFigures, LedgerItem } from './common';

@@ -4,7 +4,8 @@
  * and missing or late evidence. Built as plain JSON, rendered to Markdown and to HTML in Chinese.
  */
 import { missingEvidenceQuarters, PROJECT_TYPE_LABELS, RATING_LABELS } from '../workflows/lifecycle';
-import type { CycleConfig, IsoDate, IsoDateTime, ProjectState, ProjectType, Quarter } from '../workflows/lifecycle';
+import type { CycleConfig, IsoDate, IsoDateTime, ProjectState, ProjectType, Quarter, Stage } from '../workflows/lifecycle';
+import { chartFigure, ratingsPerQuarterChart, rectificationByUnitChart, stageChart, typeChart } from './charts';
 import {
   asOfMs,
   chineseDate,
@@ -18,13 +19,14 @@ import {
   percentText,
   QUARTER_LABELS,
   quarterNumeral,
+  rateOf,
+  rateText,
   round,
-  share,
   sortLedgerItems,
 } from './common';
 import type { LedgerFigures, LedgerItem } from './common';
-import { ledgerWithProjects, projectRef, quarterRatings, sortProjects } from './figures';
-import type { LateEvidenceItem, MissingEvidenceItem, QuarterRatings } from './figures';
+import { ledgerWithProjects, projectRef, quarterRatings, sortProjects, tally } from './figures';
+import type { CountItem, LateEvidenceItem, MissingEvidenceItem, QuarterRatings } from './figures';
 import { htmlDocument, htmlTable, markdownTable } from './html';
 import { indexOrgs } from './orgs';
 import type { OrgDirectoryEntry } from './orgs';
@@ -70,18 +72,38 @@ export interface QuarterlySummary {
   onTrack: number;
   lagging: number;
   stalled: number;
-  /** on_track ÷ rated; 0 when none was rated. */
-  onTrackRate: number;
+  /** on_track ÷ rated; null when none was rated (the text reads "—"). */
+  onTrackRate: number | null;
   onTrackRateText: string;
   /** Problems recorded by this quarter's inspections (ledger entries of the quarter). */
   problemsFound: number;
   missingEvidence: number;
   lateEvidence: number;
-  /** Rectification rate of all entries recorded up to and including this quarter. */
-  rectificationRate: number;
+  /** Rectification rate of all entries recorded up to and including this quarter; null without entries. */
+  rectificationRate: number | null;
   rectificationRateText: string;
   /** Unclosed entries (up to this quarter) past their deadline as of `asOf`. */
   overdue: number;
+}
+
+/** One unit's rectification figures (entries up to the report's quarter, by responsible org's unit). */
+export interface UnitRectification {
+  unitId: string;
+  unitName: string;
+  total: number;
+  closed: number;
+  /** closed ÷ total; null when the unit has no entry (the text reads "—"). */
+  rectificationRate: number | null;
+  rectificationRateText: string;
+}
+
+/** What the report's charts show: the whole cycle as of `asOf`. */
+export interface QuarterlyOverview {
+  /** Ratings of every quarter (Q1–Q4), for the chart of ratings per quarter. */
+  ratingsByQuarter: QuarterRatings[];
+  byStage: CountItem<Stage>[];
+  byType: CountItem<ProjectType>[];
+  rectificationByUnit: UnitRectification[];
 }
 
 export interface QuarterlyReport {
@@ -111,6 +133,7 @@ export interface QuarterlyReport {
   missingEvidence: MissingEvidenceItem[];
   /** Projects whose evidence for this quarter first came after the deadline. */
   lateEvidence: LateEvidenceItem[];
+  overview: QuarterlyOverview;
 }
 
 export function quarterlyReportTitle(year: number, quarter: Quarter): string {
@@ -185,8 +208,21 @@ export function quarterlyReport(
     .filter((x) => x.late.length > 0)
     .map(({ p, late }) => ({ ...projectRef(p, orgs), late }));
 
+  const whole = tally(mine, [], cycle, atMs);
+  const rectificationByUnit: UnitRectification[] = orgs.units.map((unit) => {
+    const entries = upToQuarter.filter((l) => orgs.unitOf(l.entry.responsibleOrgId) === unit.id).map((l) => l.entry);
+    const f = ledgerFigures(entries, atMs);
+    return { unitId: unit.id, unitName: unit.name, total: f.total, closed: f.closed, rectificationRate: f.rectificationRate, rectificationRateText: f.rectificationRateText };
+  });
+  const overview: QuarterlyOverview = {
+    ratingsByQuarter: ([1, 2, 3, 4] as const).map((q) => (q === quarter ? ratings : quarterRatings(mine, q, cycle, atMs))),
+    byStage: whole.byStage,
+    byType: whole.byType,
+    rectificationByUnit,
+  };
+
   const inspected = ratings.onTrack + ratings.lagging + ratings.stalled;
-  const onTrackRate = share(ratings.onTrack, inspected);
+  const onTrackRate = rateOf(ratings.onTrack, inspected);
   return {
     cycleId: cycle.cycleId,
     year: cycle.year,
@@ -205,8 +241,8 @@ export function quarterlyReport(
       onTrack: ratings.onTrack,
       lagging: ratings.lagging,
       stalled: ratings.stalled,
-      onTrackRate: round(onTrackRate, 4),
-      onTrackRateText: percentText(onTrackRate),
+      onTrackRate: onTrackRate === null ? null : round(onTrackRate, 4),
+      onTrackRateText: rateText(onTrackRate),
       problemsFound: problems.length,
       missingEvidence: missingEvidence.length,
       lateEvidence: lateEvidence.length,
@@ -220,6 +256,7 @@ export function quarterlyReport(
     laggingByOrg: [...groups.values()],
     missingEvidence,
     lateEvidence,
+    overview,
   };
 }
 
@@ -272,6 +309,23 @@ function ledgerFigureCells(f: LedgerFigures): string[] {
   return [f.total, f.closed, f.reported, f.open, f.overdue].map(String).concat(f.rectificationRateText);
 }
 
+const UNIT_RATE_HEADERS = ['单位', '问题总数', '已销号', '整改率'];
+
+function unitRateCells(u: UnitRectification): string[] {
+  return [u.unitName, String(u.total), String(u.closed), u.rectificationRateText];
+}
+
+/** The report's charts, each an inline SVG figure. */
+function reportCharts(r: QuarterlyReport) {
+  const o = r.overview;
+  return {
+    stages: stageChart(o.byStage, { width: 600, height: 280 }),
+    types: typeChart(o.byType, { width: 360, height: 280 }),
+    ratings: ratingsPerQuarterChart(o.ratingsByQuarter),
+    rectification: rectificationByUnitChart(o.rectificationByUnit.map((u) => ({ unitName: u.unitName, total: u.total, closed: u.closed, rate: u.rectificationRate }))),
+  };
+}
+
 const LEDGER_HEADERS = ['范围', '问题总数', '已销号', '已报整改', '待整改', '逾期未销号', '整改率'];
 const PROBLEM_HEADERS = ['序号', '项目', '问题', '责任单位', '责任人', '整改措施', '整改时限', '状态'];
 
@@ -318,7 +372,7 @@ export function renderQuarterlyReportMarkdown(r: QuarterlyReport): string {
   out.push(
     markdownTable(
       ['评价', '项目数', '占应督查比例'],
-      r.ratings.distribution.map((d) => [d.label, String(d.count), percentText(share(d.count, r.ratings.due))]),
+      r.ratings.distribution.map((d) => [d.label, String(d.count), rateText(rateOf(d.count, r.ratings.due))]),
       [1, 2],
     ),
     '',
@@ -330,6 +384,8 @@ export function renderQuarterlyReportMarkdown(r: QuarterlyReport): string {
 
   out.push(`## ${SECTION_TITLES[3]}`, '');
   out.push(markdownTable(LEDGER_HEADERS, ledgerRows(r).map(([k, f]) => [k, ...ledgerFigureCells(f)]), [1, 2, 3, 4, 5, 6]), '');
+  out.push('各单位整改率（截至本季度累计）：', '');
+  out.push(markdownTable(UNIT_RATE_HEADERS, r.overview.rectificationByUnit.map((u) => unitRateCells(u).map(e)), [1, 2, 3]), '');
   if (r.ledger.overdue.length > 0) {
     out.push('逾期未销号问题（提醒预警）：', '');
     for (const o of r.ledger.overdue) {
@@ -362,6 +418,7 @@ export function renderQuarterlyReportMarkdown(r: QuarterlyReport): string {
 /** The report as a complete, printable HTML document (Chinese). */
 export function renderQuarterlyReportHtml(r: QuarterlyReport): string {
   const e = escapeHtml;
+  const charts = reportCharts(r);
   const b: string[] = [];
   b.push(`<h1>${e(r.title)}</h1>`);
   const deadline = r.calendar.evidenceDeadline ? `　材料截止：${e(chineseDate(r.calendar.evidenceDeadline))}` : '';
@@ -369,16 +426,18 @@ export function renderQuarterlyReportHtml(r: QuarterlyReport): string {
 
   b.push(`<section><h2>${SECTION_TITLES[0]}</h2>`);
   b.push(`<p>${e(summarySentence(r))}</p>`);
-  b.push(`<ul class="figures">${keyFigures(r).map(([k, v]) => `<li><b>${e(v)}</b>${e(k)}</li>`).join('')}</ul></section>`);
+  b.push(`<ul class="figures">${keyFigures(r).map(([k, v]) => `<li><b>${e(v)}</b>${e(k)}</li>`).join('')}</ul>`);
+  b.push(`<div class="charts">${chartFigure(charts.stages)}${chartFigure(charts.types)}</div></section>`);
 
   b.push(`<section><h2>${SECTION_TITLES[1]}</h2>`);
   b.push(
     htmlTable(
       ['评价', '项目数', '占应督查比例'],
-      r.ratings.distribution.map((d) => [e(d.label), String(d.count), e(percentText(share(d.count, r.ratings.due)))]),
+      r.ratings.distribution.map((d) => [e(d.label), String(d.count), e(rateText(rateOf(d.count, r.ratings.due)))]),
       [1, 2],
     ),
   );
+  b.push(chartFigure(charts.ratings));
   b.push('</section>');
 
   b.push(`<section><h2>${SECTION_TITLES[2]}</h2>`);
@@ -388,6 +447,8 @@ export function renderQuarterlyReportHtml(r: QuarterlyReport): string {
 
   b.push(`<section><h2>${SECTION_TITLES[3]}</h2>`);
   b.push(htmlTable(LEDGER_HEADERS, ledgerRows(r).map(([k, f]) => [e(k), ...ledgerFigureCells(f).map(e)]), [1, 2, 3, 4, 5, 6]));
+  b.push(chartFigure(charts.rectification));
+  b.push(htmlTable(UNIT_RATE_HEADERS, r.overview.rectificationByUnit.map((u) => unitRateCells(u).map(e)), [1, 2, 3]));
   if (r.ledger.overdue.length > 0) {
     b.push('<h3>逾期未销号问题（提醒预警）</h3><ul>');
     for (const o of r.ledger.overdue) {

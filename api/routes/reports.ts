@@ -13,6 +13,7 @@ import {
   quarterlyReport,
   renderAchievementsCompilationHtml,
   renderAchievementsCompilationMarkdown,
+  renderCommitteeFiguresHtml,
   renderQuarterlyReportHtml,
   renderQuarterlyReportMarkdown,
 } from '../../reports';
@@ -40,7 +41,7 @@ const LedgerFigures = open({
   closed: Int,
   unclosed: Int,
   overdue: Int,
-  rectificationRate: Num,
+  rectificationRate: nullable(Num),
   rectificationRateText: Str,
   cleared: Type.Boolean(),
 });
@@ -138,12 +139,12 @@ const QuarterlyReport = open(
       onTrack: Int,
       lagging: Int,
       stalled: Int,
-      onTrackRate: Num,
+      onTrackRate: nullable(Num),
       onTrackRateText: Str,
       problemsFound: Int,
       missingEvidence: Int,
       lateEvidence: Int,
-      rectificationRate: Num,
+      rectificationRate: nullable(Num),
       rectificationRateText: Str,
       overdue: Int,
     }),
@@ -178,6 +179,15 @@ const QuarterlyReport = open(
     ),
     missingEvidence: Type.Array(MissingEvidenceItem),
     lateEvidence: Type.Array(LateEvidenceItem),
+    overview: open(
+      {
+        ratingsByQuarter: Type.Array(QuarterRatings),
+        byStage: Type.Array(CountItem),
+        byType: Type.Array(CountItem),
+        rectificationByUnit: Type.Array(open({ unitId: Str, unitName: Str, total: Int, closed: Int, rectificationRate: nullable(Num), rectificationRateText: Str })),
+      },
+      'what the report’s charts show: ratings of every quarter, projects by stage and type, rectification rate by unit',
+    ),
   },
   'QuarterlyReport (format=json); format=html and format=md answer the rendered document as text/html or text/markdown',
 );
@@ -241,7 +251,7 @@ const BestOfEntry = open({
   grade: Str,
   gradeLabel: Str,
   totalDeduction: Num,
-  rectificationRate: Num,
+  rectificationRate: nullable(Num),
   rectificationRateText: Str,
   progress: Num,
   acceptedAt: Str,
@@ -270,15 +280,20 @@ const reportRoutes: FastifyPluginAsyncTypebox = async (app) => {
     {
       schema: {
         tags: ['reports'],
-        summary: 'Committee figures: counts by stage, type and org; missing or late evidence; ledger and rectification rate; ratings per quarter',
+        summary: 'Committee figures: counts by stage, type and org; missing or late evidence; ledger and rectification rate (null, "—", without entries); ratings per quarter; format=html with charts',
         params,
-        querystring: Type.Object({ asOf: AsOf }, { additionalProperties: false }),
+        querystring: Type.Object(
+          { asOf: AsOf, format: Type.Union([Type.Literal('json'), Type.Literal('html')], { default: 'json', description: 'html: a printable page with the charts (inline SVG)' }) },
+          { additionalProperties: false },
+        ),
         response: { 200: CommitteeFigures, ...errors },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { cycle, projects, orgs } = await load(request.params.id, currentUser(request));
-      return committeeFigures(projects, cycle, orgs, request.query.asOf ?? new Date().toISOString());
+      const figures = committeeFigures(projects, cycle, orgs, request.query.asOf ?? new Date().toISOString());
+      if (request.query.format === 'html') return reply.type('text/html; charset=utf-8').send(renderCommitteeFiguresHtml(figures));
+      return figures;
     },
   );
 

@@ -145,19 +145,19 @@ describe('committee figures: rectification ledger (整改台账)', () => {
     expect(figures.totals.ledger).toMatchObject({ total: 8, open: 2, reported: 1, closed: 5 });
   });
 
-  it('gives the rectification rate (closed ÷ total) per responsible org, 1 where there are no entries', () => {
+  it('gives the rectification rate (closed ÷ total) per responsible org, null ("—") where there are no entries', () => {
     const rates = Object.fromEntries(figures.byOrg.map((o) => [o.orgId, [o.ledger.total, o.ledger.closed, o.ledger.rectificationRate]]));
     expect(rates).toEqual({
-      'org-com': [0, 0, 1],
-      u1: [0, 0, 1],
+      'org-com': [0, 0, null],
+      u1: [0, 0, null],
       oc1: [1, 1, 1],
       // L-b1b-3 was found on p-b1b but is owed by b1a: the ledger counts where the rectification is owed.
       b1a: [2, 2, 1],
       b1b: [2, 0, 0],
-      u2: [0, 0, 1],
+      u2: [0, 0, null],
       oc2: [2, 2, 1],
       b2a: [1, 0, 0],
-      u3: [0, 0, 1],
+      u3: [0, 0, null],
     });
     expect(org('b1b')?.ledger).toMatchObject({ open: 1, reported: 1, overdue: 1, cleared: false, rectificationRateText: '0%' });
     expect(org('oc2')?.ledger.cleared).toBe(true);
@@ -166,7 +166,7 @@ describe('committee figures: rectification ledger (整改台账)', () => {
   it('gives the rectification rate per unit subtree', () => {
     expect(unit('u1')?.ledger).toMatchObject({ total: 5, closed: 3, rectificationRate: 0.6, rectificationRateText: '60%' });
     expect(unit('u2')?.ledger).toMatchObject({ total: 3, closed: 2, rectificationRate: 0.6667, rectificationRateText: '66.67%' });
-    expect(unit('u3')?.ledger).toMatchObject({ total: 0, rectificationRate: 1, cleared: true });
+    expect(unit('u3')?.ledger).toMatchObject({ total: 0, rectificationRate: null, rectificationRateText: '—', cleared: true });
   });
 
   it('computes overdue from asOf: an open entry becomes overdue once its deadline day has ended in Beijing', () => {
