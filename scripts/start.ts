@@ -326,7 +326,10 @@ async function main(): Promise<void> {
 
   const base = `http://${config.api.host}:${config.api.port}`;
   let demo: DemoLogin[] = [];
-  if (embeddedPostgres && config.demo) demo = await ensureDemoCity(db, temporal, config.temporal.taskQueue);
+  if (embeddedPostgres && config.demo) {
+    // The demo year is driven through the services (a few hundred actions on the first start, none after); progress goes to the log.
+    demo = await ensureDemoCity(db, temporal, config.temporal.taskQueue, { progress: (line) => log.info({ component: 'demo' }, line) });
+  }
   if (stopping) return;
   const lines = [
     '',
@@ -343,7 +346,8 @@ async function main(): Promise<void> {
           '',
           `Demo city (cycle ${DEMO_CYCLE_ID}); one user per role — sign in with username and password, or use the fresh bearer token (valid 30 days):`,
           `  ${'role'.padEnd(10)} ${'username'.padEnd(22)} ${'password'.padEnd(16)} token`,
-          ...demo.map((d) => `  ${d.role.padEnd(10)} ${d.username.padEnd(22)} ${d.password.padEnd(16)} ${d.token}`),
+          ...demo.flatMap((d) => [`  ${d.role.padEnd(10)} ${d.username.padEnd(22)} ${d.password.padEnd(16)} ${d.token}`, `             ↳ ${d.hint}`]),
+          `  the year is under way: calendar around today (Q1–Q2 past, Q3 current); reports with charts: ${base}/reports/cycles/${DEMO_CYCLE_ID}/quarterly?quarter=2&format=html`,
           `  e.g. curl -H "Authorization: Bearer <token>" ${base}/projects?cycle=${DEMO_CYCLE_ID}`,
           `       curl -c jar -H 'content-type: application/json' -d '{"login":"<username>","password":"<password>"}' ${base}/auth/sign-in`,
         ]
