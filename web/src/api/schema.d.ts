@@ -2132,7 +2132,7 @@ export interface paths {
                                     progress: number;
                                     projectId: string;
                                     rank: number;
-                                    rectificationRate: number;
+                                    rectificationRate: number | null;
                                     rectificationRateText: string;
                                     title: string;
                                     totalDeduction: number;
@@ -2244,12 +2244,14 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Committee figures: counts by stage, type and org; missing or late evidence; ledger and rectification rate; ratings per quarter */
+        /** Committee figures: counts by stage, type and org; missing or late evidence; ledger and rectification rate (null, "—", without entries); ratings per quarter; format=html with charts */
         get: {
             parameters: {
-                query?: {
+                query: {
                     /** @description time that decides what is overdue; default now */
                     asOf?: string;
+                    /** @description html: a printable page with the charts (inline SVG) */
+                    format: "json" | "html";
                 };
                 header?: never;
                 path: {
@@ -2291,7 +2293,7 @@ export interface paths {
                                     closed: number;
                                     open: number;
                                     overdue: number;
-                                    rectificationRate: number;
+                                    rectificationRate: number | null;
                                     rectificationRateText: string;
                                     reported: number;
                                     total: number;
@@ -2333,7 +2335,7 @@ export interface paths {
                                     closed: number;
                                     open: number;
                                     overdue: number;
-                                    rectificationRate: number;
+                                    rectificationRate: number | null;
                                     rectificationRateText: string;
                                     reported: number;
                                     total: number;
@@ -2465,7 +2467,7 @@ export interface paths {
                                     closed: number;
                                     open: number;
                                     overdue: number;
-                                    rectificationRate: number;
+                                    rectificationRate: number | null;
                                     rectificationRateText: string;
                                     reported: number;
                                     total: number;
@@ -19151,7 +19153,7 @@ export interface paths {
                                     closed: number;
                                     open: number;
                                     overdue: number;
-                                    rectificationRate: number;
+                                    rectificationRate: number | null;
                                     rectificationRateText: string;
                                     reported: number;
                                     total: number;
@@ -19186,7 +19188,7 @@ export interface paths {
                                     closed: number;
                                     open: number;
                                     overdue: number;
-                                    rectificationRate: number;
+                                    rectificationRate: number | null;
                                     rectificationRateText: string;
                                     reported: number;
                                     total: number;
@@ -19213,6 +19215,54 @@ export interface paths {
                             } & {
                                 [key: string]: unknown;
                             })[];
+                            /** @description what the report’s charts show: ratings of every quarter, projects by stage and type, rectification rate by unit */
+                            overview: {
+                                byStage: ({
+                                    count: number;
+                                    key: string;
+                                    label: string;
+                                } & {
+                                    [key: string]: unknown;
+                                })[];
+                                byType: ({
+                                    count: number;
+                                    key: string;
+                                    label: string;
+                                } & {
+                                    [key: string]: unknown;
+                                })[];
+                                ratingsByQuarter: ({
+                                    distribution: ({
+                                        count: number;
+                                        key: string;
+                                        label: string;
+                                    } & {
+                                        [key: string]: unknown;
+                                    })[];
+                                    due: number;
+                                    evidenceDeadline: string | null;
+                                    lagging: number;
+                                    notRated: number;
+                                    onTrack: number;
+                                    quarter: number;
+                                    quarterLabel: string;
+                                    stalled: number;
+                                } & {
+                                    [key: string]: unknown;
+                                })[];
+                                rectificationByUnit: ({
+                                    closed: number;
+                                    rectificationRate: number | null;
+                                    rectificationRateText: string;
+                                    total: number;
+                                    unitId: string;
+                                    unitName: string;
+                                } & {
+                                    [key: string]: unknown;
+                                })[];
+                            } & {
+                                [key: string]: unknown;
+                            };
                             problems: ({
                                 closedAt: string | null;
                                 deadline: string;
@@ -19264,12 +19314,12 @@ export interface paths {
                                 missingEvidence: number;
                                 notRated: number;
                                 onTrack: number;
-                                onTrackRate: number;
+                                onTrackRate: number | null;
                                 onTrackRateText: string;
                                 overdue: number;
                                 problemsFound: number;
                                 projects: number;
-                                rectificationRate: number;
+                                rectificationRate: number | null;
                                 rectificationRateText: string;
                                 stalled: number;
                                 underInspection: number;
