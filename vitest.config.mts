@@ -32,6 +32,19 @@ export default defineConfig({
           pool: 'forks',
         },
       },
+      {
+        // The production shape (scripts/cluster.ts: the real Temporal server built from Go, two
+        // workers, two API processes) under faults. It starts its own cluster, and runs after the
+        // other projects so that it does not compete with them for the CPU.
+        test: {
+          name: 'cluster',
+          include: ['test/cluster/**/*.test.ts'],
+          testTimeout: 40 * 60_000,
+          hookTimeout: 30 * 60_000,
+          pool: 'forks',
+          sequence: { groupOrder: 1 },
+        },
+      },
     ],
   },
 });

@@ -3,6 +3,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { CONFIG_ENV_VARS, loadConfig } from '../../config';
+import { CLUSTER_APIS, CLUSTER_ENTRY, CLUSTER_WORKERS, clusterProcessEnv } from '../../scripts/cluster';
+import { HISTORY_SHARDS, schemaSteps, sqlToolConnectionArgs, TEMPORAL_DATABASES, TEMPORAL_SERVER_VERSION } from '../../scripts/infra/temporal-server';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../workflows/search-attributes';
 
 const root = path.join(__dirname, '..', '..');
@@ -72,6 +74,58 @@ describe('docker-compose.yml describes the production shape', () => {
     const dockerfile = fs.readFileSync(path.join(root, 'Dockerfile'), 'utf8');
     expect(dockerfile).toMatch(/npm (ci|install)/);
     expect(dockerfile).toMatch(/package-lock\.json/);
+  });
+});
+
+describe('docker-compose.yml and npm run cluster describe the same shape', () => {
+  const services = compose.services;
+  const settings = { temporalAddress: 'x:1', namespace: 'default', taskQueue: 'q', databaseUrl: 'postgres://u@h/d', evidenceDir: '/data/evidence', logLevel: 'info' };
+
+  it('gives the api and worker processes the same environment variables', () => {
+    expect(Object.keys(services.api.environment).sort()).toEqual(Object.keys(clusterProcessEnv('api', settings)).sort());
+    expect(Object.keys(services.worker.environment).sort()).toEqual(Object.keys(clusterProcessEnv('worker', settings)).sort());
+    expect(services.api.environment.TEMPORAL_NAMESPACE).toBe(loadConfig({}).temporal.namespace);
+    expect(services.api.environment.TEMPORAL_TASK_QUEUE).toBe(loadConfig({}).temporal.taskQueue);
+  });
+
+  it('runs the same entry points, two API processes and two workers, restarted when they die', () => {
+    for (const kind of ['api', 'worker'] as const) {
+      expect(services[kind].command.at(-1)).toBe(CLUSTER_ENTRY[kind]);
+      expect(services[kind].restart).toBe('unless-stopped');
+    }
+    expect(services.api.deploy.replicas).toBe(CLUSTER_APIS);
+    expect(services.worker.deploy.replicas).toBe(CLUSTER_WORKERS);
+  });
+
+  it('registers the same search attributes, all Keyword', () => {
+    const script = services['temporal-setup-search-attributes'].command.join(' ');
+    const names = /for a in ([A-Za-z ]+);/.exec(script)?.[1]?.trim().split(/\s+/);
+    expect(names).toEqual(SEARCH_ATTRIBUTE_KEYS.map((key) => key.name));
+    expect(script).toContain('--type Keyword');
+    const cluster = fs.readFileSync(path.join(root, 'scripts', 'cluster.ts'), 'utf8');
+    expect(cluster).toMatch(/SEARCH_ATTRIBUTE_KEYS\.map\(\(key\) => key\.name\)/);
+    expect(cluster).toContain("'--type', 'Keyword'");
+  });
+
+  it('sets the schema up with the same temporal-sql-tool steps, on the same databases', () => {
+    const schema = services['temporal-schema'];
+    const lines = (schema.command.join(' ') as string).split(';').map((line) => line.trim().split(/\s+/)).filter((words) => words[0] === 'temporal-sql-tool');
+    const expected = TEMPORAL_DATABASES.flatMap(({ database, schema: name }) =>
+      schemaSteps(name, '/etc/temporal/schema').map((step) => [...sqlToolConnectionArgs({ host: 'temporal-db', port: 5432, user: 'temporal' }, database), ...step]),
+    );
+    expect(lines.map((words) => words.slice(1))).toEqual(expected);
+    expect(schema.environment.SQL_PASSWORD).toBe(services.temporal.environment.POSTGRES_PWD);
+    expect(services.temporal.depends_on['temporal-schema'].condition).toBe('service_completed_successfully');
+    expect(services.temporal.environment.SKIP_SCHEMA_SETUP).toBe('true');
+    expect([services.temporal.environment.DBNAME, services.temporal.environment.VISIBILITY_DBNAME]).toEqual(TEMPORAL_DATABASES.map((d) => d.database));
+  });
+
+  it('runs the same server version with the same number of history shards', () => {
+    const version = TEMPORAL_SERVER_VERSION.replace(/^v/, '');
+    expect(services.temporal.image).toBe(`temporalio/auto-setup:${version}`);
+    expect(services['temporal-schema'].image).toBe(`temporalio/admin-tools:${version}`);
+    expect(services.temporal.environment.DB).toBe('postgres12');
+    expect(Number(services.temporal.environment.NUM_HISTORY_SHARDS)).toBe(HISTORY_SHARDS);
   });
 });
 
