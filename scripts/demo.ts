@@ -255,8 +255,8 @@ async function upload(ctx: Ctx, user: AuthenticatedUser, name: string, content: 
 interface ProblemSpec {
   problem: string;
   measures: string;
-  /** A Beijing date, or an exact instant (the demo's overdue entries fall due while it runs). */
-  deadline: string;
+  /** A Beijing date, or an exact instant taken when the inspection is sent (an entry that falls due while the demo runs). */
+  deadline: string | (() => string);
   responsibleOrgId?: string;
 }
 
@@ -271,7 +271,8 @@ async function inspect(ctx: Ctx, projectId: string, quarter: Quarter, rating: Ra
       problems: problems.map((p) => {
         const orgId = p.responsibleOrgId ?? s0.orgId;
         const secretary = ctx.city.orgs.find((o) => o.id === orgId)?.secretaryId ?? s0.leadSecretaryId;
-        return { problem: p.problem, measures: p.measures, deadline: p.deadline, responsibleOrgId: orgId, responsiblePersonId: secretary };
+        const deadline = typeof p.deadline === 'function' ? p.deadline() : p.deadline;
+        return { problem: p.problem, measures: p.measures, deadline, responsibleOrgId: orgId, responsiblePersonId: secretary };
       }),
     }),
   );
@@ -287,7 +288,7 @@ async function approveAndSign(ctx: Ctx, projectId: string, sign = true): Promise
   );
   if (!sign) return s;
   return step(ctx, projectId, 'letter', lead, (x) => x.letter !== null, () =>
-    ctx.projects.act(lead, projectId, 'signLetter', { text: `本人作为项目领办书记，承诺按立项内容和年度节点推进“${s.proposal.title}”，按季度报送佐证材料，落实督查整改要求。` }),
+    ctx.projects.act(lead, projectId, 'signLetter', { text: `本人作为项目领办书记，承诺按立项内容和年度节点推进《${s.proposal.title}》，按季度报送佐证材料，落实督查整改要求。` }),
   );
 }
 
@@ -310,7 +311,7 @@ async function selfAssess(ctx: Ctx, projectId: string, level: [number, number]):
   return step(ctx, projectId, 'self-assessment', lead, (s) => s.selfAssessment !== null, () =>
     ctx.projects.act(lead, projectId, 'selfAssess', {
       scores: scores(ctx, rng, level),
-      narrative: `围绕“${s0.proposal.title}”，全年各项指标提前完成，形成了可复制的工作机制。`,
+      narrative: `围绕《${s0.proposal.title}》，全年各项指标提前完成，形成了可复制的工作机制。`,
       businessImpact: s0.proposal.businessGoal,
     }),
   );
@@ -452,7 +453,7 @@ const ledgerShowcase: Script = async (ctx, id) => {
   let s = await inspect(ctx, id, 1, 'on_track', ['一季度工作按计划启动。'], [{ problem: '项目推进例会记录不完整', measures: '补齐会议记录并建立例会制度', deadline: inDays(30) }]);
   // First the entry that falls overdue while the demo runs (deadline a few seconds ahead).
   s = await inspect(ctx, id, 2, 'lagging', ['二季度重点指标进度滞后，部分措施未落地。'], [
-    { problem: '党员教育培训覆盖率未达到阶段目标', measures: '制定补训计划，分批次组织专题培训', deadline: inSeconds(8) },
+    { problem: '党员教育培训覆盖率未达到阶段目标', measures: '制定补训计划，分批次组织专题培训', deadline: () => inSeconds(8) },
     { problem: '项目台账更新不及时', measures: '指定专人每周更新台账', deadline: inDays(20) },
     { problem: '机关党委对支部督导不到位', measures: '建立支部联系点制度，每月督导一次', deadline: inDays(25), ...(organ ? { responsibleOrgId: organ } : {}) },
     { problem: '群众意见反馈渠道不畅通', measures: '开通线上意见箱并每周回复', deadline: inDays(15) },
