@@ -89,10 +89,15 @@ describe('npm start heals its embedded services', () => {
   it('starts with the demo city', async () => {
     system = start(await startEnv(path.join(root, 'heal'), true));
     await system.ready;
-    const token = /^\s+committee\s+\S+\s+(\S+)$/m.exec(system.output());
-    expect(token, 'the committee demo token is printed').not.toBeNull();
-    committeeToken = token![1]!;
+    // The committee's row of the welcome: role, username, password, token.
+    const row = /^\s+committee\s+(\S+)\s+(\S+)\s+(ppe_\S+)$/m.exec(system.output());
+    expect(row, 'the committee demo user is printed with username, password and token').not.toBeNull();
+    committeeToken = row![3]!;
     await waitHealthy(system.base);
+    // The printed username and password sign in.
+    const signIn = await fetch(`${system.base}/auth/sign-in`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ login: row![1], password: row![2] }) });
+    expect(signIn.status, await signIn.clone().text()).toBe(200);
+    expect(signIn.headers.get('set-cookie')).toContain('pp_session=');
   });
 
   it('restarts a SIGKILLed PostgreSQL by itself; /health, the pool and the API work again', async () => {
