@@ -8,6 +8,8 @@
  *
  * Then people's task lists (GET /me/tasks) on the launched city, against GET /me (bench/my-tasks.ts).
  *
+ * Then the embedded default and the cluster shape side by side (bench/shapes.ts, BENCH_SHAPES=0 skips).
+ *
  *   BENCH_PROJECTS (2800), BENCH_CONCURRENCY (16), BENCH_SEED (1), BENCH_EVIDENCE (300; 0 skips), BENCH_TASKS (0 skips), BENCH_TASK_REQUESTS (200)
  */
 import fs from 'node:fs';
@@ -37,6 +39,7 @@ import { seedCast } from '../test/helpers/api';
 import { cycleWithQuartersHoursAway, proposal } from '../test/fixtures/cycles';
 import { BYTES_PER_ENTRY_BOUND, driveBigProject, measureHistories, PAYLOAD_BOUND } from './big-project';
 import { benchMyTasksAfterLaunch } from './my-tasks';
+import { benchShapes, RESULTS_DIR } from './shapes';
 
 const PROJECTS = Number(process.env.BENCH_PROJECTS ?? 2800);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
@@ -169,10 +172,17 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error) => {
-    process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(1);
-  },
-);
+// Then the embedded default and the cluster shape side by side (bench/shapes.ts; BENCH_SHAPES=0 skips).
+main()
+  .then(async () => {
+    if (process.env.BENCH_SHAPES === '0') return;
+    const report = await benchShapes();
+    process.stdout.write(`${JSON.stringify({ shapes: report }, null, 2)}\n(also in ${RESULTS_DIR}/shapes.json and shapes.html)\n`);
+  })
+  .then(
+    () => process.exit(0),
+    (error) => {
+      process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exit(1);
+    },
+  );
