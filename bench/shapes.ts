@@ -327,12 +327,16 @@ export function shapesHtml(report: Record<string, unknown>): string {
   const rowHeight = 54;
   const width = 760;
   const left = 260;
-  const max = Math.max(...bars.flatMap((b) => [...b.values, b.target ?? 0])) * 1.1 || 1;
-  const x = (v: number) => left + ((width - left - 60) * v) / max;
+  // Each row on its own scale (a launch ratio near 0.5 and a latency ratio of 30 share no axis).
+  const scale = (bar: (typeof bars)[number]) => {
+    const max = Math.max(...bar.values, bar.target ?? 0) * 1.15 || 1;
+    return (v: number) => left + ((width - left - 60) * v) / max;
+  };
   const svg = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${bars.length * rowHeight + 40}" role="img" aria-label="ratios per shape">`,
     ...bars.flatMap((bar, i) => {
       const y = 20 + i * rowHeight;
+      const x = scale(bar);
       return [
         `<text x="${left - 8}" y="${y + 22}" text-anchor="end" font-size="13">${escape(bar.label)}</text>`,
         ...bar.values.map((v, k) => `<rect x="${left}" y="${y + 4 + k * 20}" width="${Math.max(1, x(v) - left)}" height="16" fill="${colours[k]}"/><text x="${x(v) + 4}" y="${y + 17 + k * 20}" font-size="12">${v}</text>`),
