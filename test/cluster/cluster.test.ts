@@ -31,8 +31,7 @@ const PROJECTS = 200;
 const CYCLE_ID = 'cluster-city';
 const EVIDENCE_PER_PROJECT = 2;
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'party-cluster-'));
-fs.chmodSync(dir, 0o755);
+let dir = '';
 let cluster: RunningCluster | undefined;
 let db: Db | undefined;
 let connection: Connection | undefined;
@@ -107,6 +106,9 @@ async function pool<T>(items: T[], concurrency: number, task: (item: T, index: n
 
 describe('the cluster shape (real Temporal server, 8 shards, two workers, two API processes)', () => {
   beforeAll(async () => {
+    // PostgreSQL runs as the `postgres` user when we are root: it must reach this folder.
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'party-cluster-'));
+    fs.chmodSync(dir, 0o755);
     const started = Date.now();
     cluster = await startCluster({
       dir,
@@ -133,7 +135,7 @@ describe('the cluster shape (real Temporal server, 8 shards, two workers, two AP
     await connection?.close();
     await db?.destroy();
     await cluster?.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
   }, 120_000);
 
   it('launches a city and keeps every action exactly once through a killed worker and a killed API process', async () => {
