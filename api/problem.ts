@@ -101,6 +101,8 @@ export function completeErrorResponses(route: { method: string | string[]; url: 
   if ((route.config as { public?: boolean } | undefined)?.public !== true) statuses.add(401);
   if (route.url.includes(':')) statuses.add(414);
   if (methods.some((m) => m === 'POST' || m === 'PUT' || m === 'PATCH')) for (const s of [409, 413, 415, 422]) statuses.add(s);
+  // A DELETE may carry a body too: Fastify's content-type parser refuses a type it does not know (415) or one too large (413).
+  if (methods.includes('DELETE')) for (const s of [413, 415]) statuses.add(s);
   const response: Record<string, unknown> = { ...((schema.response as Record<string, unknown> | undefined) ?? {}) };
   // A route that declares its own body for a status (GET /health's 503 is the health report) keeps it.
   for (const s of statuses) if (!(String(s) in response)) response[s] = problemRef;

@@ -53,7 +53,7 @@ const SettingsBody = Type.Object(
   {
     webhookUrl: Nullable(Type.String({ minLength: 1, maxLength: 2000, description: '接收通知的 http(s) 地址' })),
     webhookEnabled: Type.Boolean(),
-    webhookSecret: Type.Optional(Type.String({ minLength: 16, maxLength: 200, pattern: '^[\\x21-\\x7e]+$', description: '自行设置签名密钥（16–200 个可见 ASCII 字符）；不填则保留原密钥，首次启用时由服务器生成' })),
+    webhookSecret: Type.Optional(Type.String({ minLength: 16, maxLength: 200, pattern: '^[\\x21-\\x7e]{16,200}$', description: '自行设置签名密钥（16–200 个可见 ASCII 字符）；不填则保留原密钥，首次启用时由服务器生成' })),
     rotateWebhookSecret: Type.Optional(Type.Boolean({ description: '由服务器重新生成签名密钥' })),
     email: Nullable(Type.String({ minLength: 3, maxLength: 254, description: '接收通知的邮箱' })),
     emailEnabled: Type.Boolean(),

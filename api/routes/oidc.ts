@@ -12,6 +12,8 @@ import { createSession, recordSecurityEvent, SESSION_COOKIE } from '../../db/ide
 import { createOidcService, decodeFlow, encodeFlow, OIDC_FLOW_TTL_MS, OidcError, sameOriginPath, userForSubject, type OidcFailure } from '../../services/oidc';
 import { ProblemError, problemResponses } from '../problem';
 
+/** The callback's parameters: printable ASCII (RFC 6749 §4.1.2, §4.1.2.1). */
+const CALLBACK_TEXT = '^[\\x20-\\x7e]*$';
 const LOGIN_URL = '/auth/oidc/login';
 
 const OidcStatus = Type.Object({
@@ -133,11 +135,13 @@ const oidcRoutes: FastifyPluginAsyncTypebox = async (app) => {
           'A subject no user has (users.oidc_subject), a disabled user, or a refusal by the provider: 403; a flow that does not check out (state, nonce, PKCE, an expired or missing flow cookie): 400.',
         querystring: Type.Object(
           {
-            code: Type.Optional(Type.String({ maxLength: 4096 })),
-            state: Type.Optional(Type.String({ maxLength: 4096 })),
-            iss: Type.Optional(Type.String({ maxLength: 4096 })),
-            error: Type.Optional(Type.String({ maxLength: 4096 })),
-            error_description: Type.Optional(Type.String({ maxLength: 4096 })),
+            // Printable ASCII, as RFC 6749 §4.1.2 defines these parameters; bounded so that even fully
+            // percent-encoded the URL stays far below Node's 16 KB header limit (a 431 otherwise).
+            code: Type.Optional(Type.String({ maxLength: 2048, pattern: CALLBACK_TEXT })),
+            state: Type.Optional(Type.String({ maxLength: 256, pattern: CALLBACK_TEXT })),
+            iss: Type.Optional(Type.String({ maxLength: 512, pattern: CALLBACK_TEXT })),
+            error: Type.Optional(Type.String({ maxLength: 64, pattern: CALLBACK_TEXT })),
+            error_description: Type.Optional(Type.String({ maxLength: 512, pattern: CALLBACK_TEXT })),
           },
           { additionalProperties: true },
         ),
