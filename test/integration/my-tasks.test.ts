@@ -9,23 +9,12 @@ import { createProjectActivities } from '../../activities/projects';
 import { issueToken } from '../../db/auth';
 import type { LifecycleEvent, PersonActor } from '../../workflows/lifecycle';
 import { cycleWithQuartersHoursAway, proposal } from '../fixtures/cycles';
+import type { TaskView } from '../../services/tasks';
 import { useHarness } from '../helpers/harness';
 import { waitUntil } from '../helpers/wait';
 
-interface Task {
-  id: string;
-  kind: string;
-  kindLabel: string;
-  label: string;
-  projectId: string;
-  projectTitle: string;
-  cycleId: string;
-  action: string;
-  deadline: string;
-  daysLeft: number;
-  overdue: boolean;
-  assignedTo: { kind: string; userId?: string; orgId?: string };
-}
+/** What GET /me/tasks answers per item. */
+type Task = TaskView;
 
 describe('GET /me/tasks and GET /me/done', () => {
   const cycle = cycleWithQuartersHoursAway('cy-tasks', 6);
