@@ -13,6 +13,7 @@ import ExcelJS from 'exceljs';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { headers, recordsToRows, type DirectoryRecords } from './records';
+import { unstorableCharacter, unstorableReasonZh } from '../workflows/lifecycle';
 import { SHEET_KEYS, SHEETS, normaliseHeader, normaliseText, type RawRow, type RawSheet, type RawWorkbook, type RowError, type SheetKey } from './sheets';
 
 /** Rows per sheet a file may hold (the header excluded). */
@@ -119,12 +120,23 @@ function readWorksheet(ws: ExcelJS.Worksheet, sheet: SheetKey): { sheet: RawShee
       const text = normaliseText(cellText(cell.value));
       cells[field] = text;
       if (text !== '') filled = true;
+      const unstorable = unstorableCellError(def.title, r, def.columns.find((c) => c.field === field)!.header, text);
+      if (unstorable) rowErrors.push(unstorable);
     }
     if (!filled && rowErrors.length === 0) continue; // a fully empty row is skipped
     rows.push({ row: r, cells });
     errors.push(...rowErrors);
   }
   return { sheet: { key: sheet, rows }, errors };
+}
+
+/**
+ * A cell PostgreSQL or the workflows cannot keep (U+0000, a lone surrogate, a C0 control other than
+ * tab/LF/CR): the same rule and wording as every other door (workflows/lifecycle limits.ts).
+ */
+function unstorableCellError(sheet: string, row: number, column: string, text: string): RowError | null {
+  const reason = unstorableCharacter(text);
+  return reason ? { sheet, row, column, message: `含有无法保存的字符（${unstorableReasonZh(reason)}），请删除后重新导入。` } : null;
 }
 
 /** Reads an `.xlsx` workbook: each of the three sheets it has (found by name), row by row. */
@@ -184,6 +196,8 @@ export function readCsv(bytes: Buffer, sheet: SheetKey): RawWorkbook {
       const text = normaliseText(unguard(record[col] ?? ''));
       cells[field] = text;
       if (text !== '') filled = true;
+      const unstorable = unstorableCellError(def.title, i + 2, def.columns.find((c) => c.field === field)!.header, text);
+      if (unstorable) errors.push(unstorable);
     }
     if (filled) rows.push({ row: i + 2, cells });
   });

@@ -4,6 +4,7 @@
  * on the right sheet, row and column; what would change), and export → import changing nothing.
  */
 import ExcelJS from 'exceljs';
+import { unstorableCharacter } from '../../workflows/lifecycle';
 import { describe, expect, it } from 'vitest';
 import { planImport } from '../../directory-io/plan';
 import { headers, recordsToRows, type DirectoryRecords } from '../../directory-io/records';
@@ -134,6 +135,22 @@ describe('reading workbooks and CSV', () => {
     // GB18030 of 党支部 (the bytes Excel writes on a Chinese Windows).
     const gbk = gbBytes('组织编号,上级组织编号,类型,名称\r\nb9,oc1,党支部,第九支部\r\n');
     expect(readCsv(gbk, 'orgs').sheets.orgs!.rows[0].cells).toMatchObject({ kind: '党支部', name: '第九支部' });
+  });
+
+  it('refuses cells PostgreSQL and the workflows cannot keep (NUL, control characters; a lone surrogate cannot survive UTF-8 bytes), naming sheet, row and column', async () => {
+    const csv = readCsv(Buffer.from(`${headers('orgs').join(',')}\r\nb9,oc1,党支部,第九\u0000支部,,\r\nb8,oc1,党支部,第八\u001b支部,,\r\n`, 'utf8'), 'orgs');
+    expect(csv.errors.map((e) => [e.sheet, e.row, e.column])).toEqual([
+      [SHEETS.orgs.title, 2, '名称'],
+      [SHEETS.orgs.title, 3, '名称'],
+    ]);
+    expect(csv.errors[0].message).toMatch(/无法保存的字符/);
+    // An .xlsx cannot carry them (XML 1.0 forbids the characters): whatever comes out of one is kept as read, clean.
+    const wb = new ExcelJS.Workbook();
+    const ws = wb.addWorksheet(SHEETS.orgs.title);
+    ws.addRow(headers('orgs'));
+    ws.addRow(['b7', 'oc1', '党支部', '第七\u0007支部', '', '']);
+    const xlsx = await readXlsx(Buffer.from(await wb.xlsx.writeBuffer()));
+    expect(xlsx.sheets.orgs!.rows.flatMap((r) => Object.values(r.cells)).filter((c) => unstorableCharacter(c) !== null)).toEqual([]);
   });
 });
 
