@@ -173,7 +173,16 @@ describe('notifications that arrive (inbox, webhook, e-mail)', () => {
     expect(heldCalls).toHaveLength(5);
     expect(Date.now() - claimedAt).toBeGreaterThanOrEqual(1400);
     for (const id of [...first, ...later]) expect(webhook.accepted.get(id), id).toHaveLength(1);
-    const rows = (await deliveriesOf(h.db, first)).filter((d) => d.channel === 'webhook');
+    // The receiver answers before the relay records the delivery: wait for the rows, not only the calls.
+    const rows = await waitUntil(
+      'the held deliveries recorded as delivered',
+      async () => {
+        const webhookRows = (await deliveriesOf(h.db, first)).filter((d) => d.channel === 'webhook');
+        return webhookRows.every((d) => d.status === 'delivered') ? webhookRows : undefined;
+      },
+      10_000,
+      50,
+    );
     expect(rows.map((d) => [d.status, d.attempts])).toEqual(first.map(() => ['delivered', 2]));
   });
 
