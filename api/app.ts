@@ -71,6 +71,12 @@ export interface AppDeps {
   signInThrottle?: ThrottlePolicy;
   /** Single sign-on (OIDC); default from the environment (OIDC_*), null: off. */
   oidc?: Config['oidc'];
+  /**
+   * Whether e-mail notifications can be delivered (an SMTP server is configured, SMTP_URL). When
+   * false, a person cannot switch e-mail on: it would only fill the dead letters. Default true (the
+   * relay, not the API, holds the SMTP settings in tests).
+   */
+  emailDelivery?: boolean;
   temporal: Client;
   namespace: string;
   taskQueue: string;
@@ -127,8 +133,9 @@ export function toOpenApi30Bounds(node: unknown): unknown {
 }
 
 /** The app's settings taken from the configuration (what the API server and `npm start` pass beside their own resources). */
-export function appSettingsFromConfig(config: Config): Pick<AppDeps, 'namespace' | 'taskQueue' | 'cookieSecure' | 'sessionPolicy' | 'oidc'> {
+export function appSettingsFromConfig(config: Config): Pick<AppDeps, 'namespace' | 'taskQueue' | 'cookieSecure' | 'sessionPolicy' | 'oidc' | 'emailDelivery'> {
   return {
+    emailDelivery: config.notifications.smtpUrl !== null,
     namespace: config.temporal.namespace,
     taskQueue: config.temporal.taskQueue,
     cookieSecure: config.auth.cookieSecure,

@@ -168,7 +168,7 @@ const notificationRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['notifications'],
         summary: 'Set my delivery channels; the webhook signing secret is answered once, when generated or set',
         body: SettingsBody,
-        response: { 200: SettingsAnswer },
+        response: { 200: SettingsAnswer, ...problemResponses(409) },
       },
     },
     async (request) => {
@@ -188,6 +188,12 @@ const notificationRoutes: FastifyPluginAsyncTypebox = async (app) => {
       if (body.webhookEnabled && body.webhookUrl === null) throw badField('webhookUrl', '启用 webhook 须填写接收地址。');
       if (body.email !== null && !EMAIL.test(body.email)) throw badField('email', '邮箱地址格式不正确。');
       if (body.emailEnabled && body.email === null) throw badField('email', '启用邮件通知须填写邮箱地址。');
+      if (body.emailEnabled && app.deps.emailDelivery === false && !(await channelSettings(db(), user.id)).emailEnabled) {
+        throw new ProblemError(409, 'email-unavailable', 'E-mail delivery is not configured', '本系统未配置邮件服务器（SMTP_URL），暂不能启用邮件通知；请联系管理员，或使用站内通知和 webhook。', {
+          field: 'emailEnabled',
+          rule: 'notifications.email_unavailable',
+        });
+      }
       if (body.webhookSecret !== undefined && body.rotateWebhookSecret) throw badField('webhookSecret', '不能同时设置和重新生成签名密钥。');
       let secret: string | undefined;
       if (body.webhookSecret !== undefined) secret = body.webhookSecret;

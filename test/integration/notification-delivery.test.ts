@@ -13,6 +13,7 @@ import { useHarness } from '../helpers/harness';
 import { testLogger } from '../helpers/infra';
 import { startSmtpReceiver, startWebhookReceiver, type SmtpReceiver, type WebhookReceiver } from '../helpers/notification-receivers';
 import { waitUntil } from '../helpers/wait';
+import { buildApp } from '../../api/app';
 
 const FAST: Partial<RelayOptions> = { pollMs: 100, backoff: { baseMs: 200, capMs: 1000 } };
 
@@ -297,5 +298,24 @@ describe('notifications that arrive (inbox, webhook, e-mail)', () => {
     expect(own.json().webhookSecret).toBe('my-own-secret-0123456789');
     // Each person has their own settings.
     expect((await h.get('u-sec-b3', '/me/notification-settings')).json().webhookUrl).not.toBe(base.webhookUrl);
+  });
+
+  it('without an SMTP server e-mail cannot be switched on (409, Chinese detail, nothing saved); the inbox and webhook still can', async () => {
+    const noMail = await buildApp(h.appOptions({ emailDelivery: false }));
+    try {
+      const put = (payload: Record<string, unknown>) => noMail.inject({ method: 'PUT', url: '/me/notification-settings', headers: h.as('u-sec-u1'), payload });
+      const before = (await h.get('u-sec-u1', '/me/notification-settings')).json();
+      const refused = await put({ webhookUrl: null, webhookEnabled: false, email: 'sec-u1@example.org', emailEnabled: true });
+      expect(refused.statusCode, refused.body).toBe(409);
+      expect(refused.headers['content-type']).toContain('application/problem+json');
+      expect(refused.json()).toMatchObject({ field: 'emailEnabled', rule: 'notifications.email_unavailable', detail: expect.stringContaining('未配置邮件服务器') });
+      expect((await h.get('u-sec-u1', '/me/notification-settings')).json()).toEqual(before);
+      // An address may still be kept with e-mail off, and the webhook works as before.
+      const kept = await put({ webhookUrl: 'https://oa.example.org/hooks/u1', webhookEnabled: true, email: 'sec-u1@example.org', emailEnabled: false });
+      expect(kept.statusCode, kept.body).toBe(200);
+      expect(kept.json()).toMatchObject({ email: 'sec-u1@example.org', emailEnabled: false, webhookEnabled: true });
+    } finally {
+      await noMail.close();
+    }
   });
 });
