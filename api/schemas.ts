@@ -251,6 +251,7 @@ export const ProjectResponse = Type.Object({
   version: Type.Integer(),
   proposal: ProposalResponse,
   review: ReviewResponse,
+  reviewer: Type.Object({ orgId: Type.String(), userId: Type.String() }, { description: '当前审核人（转办、上报后随之改变）' }),
   letter: nullable(LetterResponse),
   children: Type.Array(ChildResponse),
   memberItems: Type.Array(MemberItemResponse),

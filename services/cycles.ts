@@ -100,6 +100,18 @@ export function createCyclesService(deps: CyclesDeps) {
   return {
     view,
 
+    /**
+     * What a project page scores with and when the committee dispatches: the rubric (each
+     * criterion's name and maximum), the deduction rules, the grade thresholds and the dispatch
+     * window, as the cycle was opened (its rules are immutable).
+     */
+    async rubric(cycleId: string): Promise<Pick<CycleConfig['rules'], 'rubric' | 'deductions' | 'gradeThresholds'> & { dispatchWindow: CycleConfig['calendar']['dispatchWindow'] }> {
+      const cycle = await getCycleConfig(db, cycleId);
+      if (!cycle) throw cycleNotFound(cycleId);
+      const { rubric, deductions, gradeThresholds } = cycle.rules;
+      return { rubric, deductions, gradeThresholds, dispatchWindow: cycle.calendar.dispatchWindow };
+    },
+
     /** The org tree the cycle was opened with (an immutable snapshot; later changes to the managed tree do not alter it). */
     async orgSnapshot(cycleId: string): Promise<OrgSnapshot> {
       if (!(await getCycleConfig(db, cycleId))) throw cycleNotFound(cycleId);

@@ -23,6 +23,12 @@ const SnapshotOrg = Type.Object({
   secretaryId: Type.Union([Type.String(), Type.Null()]),
 });
 const OrgSnapshotResponse = Type.Object({ takenAt: Type.String({ format: 'date-time' }), orgs: Type.Array(SnapshotOrg) });
+const RubricResponse = Type.Object({
+  rubric: Type.Array(Type.Object({ criterionId: Type.String(), name: Type.String(), weight: Type.Number({ description: '该项满分' }) })),
+  deductions: Type.Array(Type.Object({ code: Type.String({ description: 'open_ledger_entry | missing_evidence | negative_list' }), points: Type.Number({ description: '每项扣分' }) })),
+  gradeThresholds: Type.Object({ excellent: Type.Number(), good: Type.Number(), pass: Type.Number() }),
+  dispatchWindow: Type.Object({ start: Type.String(), end: Type.String() }, { description: '年中调度时间窗口' }),
+});
 const CycleResponse = Type.Object({
   cycleId: Type.String(),
   year: Type.Integer(),
@@ -228,6 +234,23 @@ const cycleRoutes: FastifyPluginAsyncTypebox = async (app) => {
         throw new ProblemError(403, 'forbidden', 'Committee, inspectors and auditors only', '只有工委、督查员和审计人员可以查看年度周期的组织体系快照。', { rule: 'actor.not_committee' });
       }
       return app.services.cycles.orgSnapshot(request.params.id);
+    },
+  );
+
+  app.get(
+    '/cycles/:id/rubric',
+    {
+      schema: {
+        tags: ['cycles'],
+        summary: 'The cycle’s scoring rubric, deductions, grade thresholds and dispatch window (评分标准; everyone signed in)',
+        params,
+        response: { 200: RubricResponse, ...errors },
+      },
+    },
+    async (request) => {
+      // Signing in is enough: the rubric is what every secretary self-assesses against.
+      currentUser(request);
+      return app.services.cycles.rubric(request.params.id);
     },
   );
 

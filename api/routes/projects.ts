@@ -25,6 +25,7 @@ export function projectResponse(view: ProjectView): Static<typeof S.ProjectRespo
     version: s.version,
     proposal: s.proposal,
     review: s.review,
+    reviewer: { orgId: s.reviewerOrgId, userId: s.reviewerId },
     letter: s.letter,
     children: s.children,
     memberItems: s.memberItems,

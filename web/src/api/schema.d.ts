@@ -2871,6 +2871,157 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/cycles/{id}/rubric": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The cycle’s scoring rubric, deductions, grade thresholds and dispatch window (评分标准; everyone signed in) */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            deductions: {
+                                /** @description open_ledger_entry | missing_evidence | negative_list */
+                                code: string;
+                                /** @description 每项扣分 */
+                                points: number;
+                            }[];
+                            /** @description 年中调度时间窗口 */
+                            dispatchWindow: {
+                                end: string;
+                                start: string;
+                            };
+                            gradeThresholds: {
+                                excellent: number;
+                                good: number;
+                                pass: number;
+                            };
+                            rubric: {
+                                criterionId: string;
+                                name: string;
+                                /** @description 该项满分 */
+                                weight: number;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Invalid request (validation failed, malformed JSON, unstorable text, malformed Idempotency-Key) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Missing, malformed, unknown or expired bearer token */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Not allowed for your role or org */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Conflict (wrong stage, state limit, Idempotency-Key still in progress) */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A path parameter is too long */
+                414: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Idempotency-Key reused for a different request */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Too many requests (rate limit, or too many failed authentications) */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description Internal server error */
+                500: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+                /** @description A dependency (PostgreSQL, Temporal) is unavailable; retry after Retry-After seconds */
+                503: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/problem+json": components["schemas"]["def-0"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/directory/export.csv": {
         parameters: {
             query?: never;
@@ -8626,6 +8777,11 @@ export interface paths {
                             } & {
                                 [key: string]: unknown;
                             };
+                            /** @description 当前审核人（转办、上报后随之改变） */
+                            reviewer: {
+                                orgId: string;
+                                userId: string;
+                            };
                             selfAssessment: ({
                                 at: string;
                                 businessImpact: string;
@@ -9065,6 +9221,11 @@ export interface paths {
                                 submittedAt: string | null;
                             } & {
                                 [key: string]: unknown;
+                            };
+                            /** @description 当前审核人（转办、上报后随之改变） */
+                            reviewer: {
+                                orgId: string;
+                                userId: string;
                             };
                             selfAssessment: ({
                                 at: string;
@@ -9510,6 +9671,11 @@ export interface paths {
                                 submittedAt: string | null;
                             } & {
                                 [key: string]: unknown;
+                            };
+                            /** @description 当前审核人（转办、上报后随之改变） */
+                            reviewer: {
+                                orgId: string;
+                                userId: string;
                             };
                             selfAssessment: ({
                                 at: string;
@@ -9971,6 +10137,11 @@ export interface paths {
                                 submittedAt: string | null;
                             } & {
                                 [key: string]: unknown;
+                            };
+                            /** @description 当前审核人（转办、上报后随之改变） */
+                            reviewer: {
+                                orgId: string;
+                                userId: string;
                             };
                             selfAssessment: ({
                                 at: string;
@@ -10468,6 +10639,11 @@ export interface paths {
                             } & {
                                 [key: string]: unknown;
                             };
+                            /** @description 当前审核人（转办、上报后随之改变） */
+                            reviewer: {
+                                orgId: string;
+                                userId: string;
+                            };
                             selfAssessment: ({
                                 at: string;
                                 businessImpact: string;
@@ -10946,6 +11122,11 @@ export interface paths {
                             } & {
                                 [key: string]: unknown;
                             };
+                            /** @description 当前审核人（转办、上报后随之改变） */
+                            reviewer: {
+                                orgId: string;
+                                userId: string;
+                            };
                             selfAssessment: ({
                                 at: string;
                                 businessImpact: string;
@@ -11413,6 +11594,11 @@ export interface paths {
                                 submittedAt: string | null;
                             } & {
                                 [key: string]: unknown;
+                            };
+                            /** @description 当前审核人（转办、上报后随之改变） */
+                            reviewer: {
+                                orgId: string;
+                                userId: string;
                             };
                             selfAssessment: ({
                                 at: string;
@@ -11882,6 +12068,11 @@ export interface paths {
                             } & {
                                 [key: string]: unknown;
                             };
+                            /** @description 当前审核人（转办、上报后随之改变） */
+                            reviewer: {
+                                orgId: string;
+                                userId: string;
+                            };
                             selfAssessment: ({
                                 at: string;
                                 businessImpact: string;
@@ -12349,6 +12540,11 @@ export interface paths {
                             } & {
                                 [key: string]: unknown;
                             };
+                            /** @description 当前审核人（转办、上报后随之改变） */
+                            reviewer: {
+                                orgId: string;
+                                userId: string;
+                            };
                             selfAssessment: ({
                                 at: string;
                                 businessImpact: string;
@@ -12805,6 +13001,11 @@ export interface paths {
                                 submittedAt: string | null;
                             } & {
                                 [key: string]: unknown;
+                            };
+                            /** @description 当前审核人（转办、上报后随之改变） */
+                            reviewer: {
+                                orgId: string;
+                                userId: string;
                             };
                             selfAssessment: ({
                                 at: string;
@@ -13268,6 +13469,11 @@ export interface paths {
                             } & {
                                 [key: string]: unknown;
                             };
+                            /** @description 当前审核人（转办、上报后随之改变） */
+                            reviewer: {
+                                orgId: string;
+                                userId: string;
+                            };
                             selfAssessment: ({
                                 at: string;
                                 businessImpact: string;
@@ -13725,6 +13931,11 @@ export interface paths {
                                 submittedAt: string | null;
                             } & {
                                 [key: string]: unknown;
+                            };
+                            /** @description 当前审核人（转办、上报后随之改变） */
+                            reviewer: {
+                                orgId: string;
+                                userId: string;
                             };
                             selfAssessment: ({
                                 at: string;
@@ -14189,6 +14400,11 @@ export interface paths {
                             } & {
                                 [key: string]: unknown;
                             };
+                            /** @description 当前审核人（转办、上报后随之改变） */
+                            reviewer: {
+                                orgId: string;
+                                userId: string;
+                            };
                             selfAssessment: ({
                                 at: string;
                                 businessImpact: string;
@@ -14647,6 +14863,11 @@ export interface paths {
                             } & {
                                 [key: string]: unknown;
                             };
+                            /** @description 当前审核人（转办、上报后随之改变） */
+                            reviewer: {
+                                orgId: string;
+                                userId: string;
+                            };
                             selfAssessment: ({
                                 at: string;
                                 businessImpact: string;
@@ -15102,6 +15323,11 @@ export interface paths {
                                 submittedAt: string | null;
                             } & {
                                 [key: string]: unknown;
+                            };
+                            /** @description 当前审核人（转办、上报后随之改变） */
+                            reviewer: {
+                                orgId: string;
+                                userId: string;
                             };
                             selfAssessment: ({
                                 at: string;
@@ -15562,6 +15788,11 @@ export interface paths {
                             } & {
                                 [key: string]: unknown;
                             };
+                            /** @description 当前审核人（转办、上报后随之改变） */
+                            reviewer: {
+                                orgId: string;
+                                userId: string;
+                            };
                             selfAssessment: ({
                                 at: string;
                                 businessImpact: string;
@@ -16021,6 +16252,11 @@ export interface paths {
                             } & {
                                 [key: string]: unknown;
                             };
+                            /** @description 当前审核人（转办、上报后随之改变） */
+                            reviewer: {
+                                orgId: string;
+                                userId: string;
+                            };
                             selfAssessment: ({
                                 at: string;
                                 businessImpact: string;
@@ -16479,6 +16715,11 @@ export interface paths {
                             } & {
                                 [key: string]: unknown;
                             };
+                            /** @description 当前审核人（转办、上报后随之改变） */
+                            reviewer: {
+                                orgId: string;
+                                userId: string;
+                            };
                             selfAssessment: ({
                                 at: string;
                                 businessImpact: string;
@@ -16935,6 +17176,11 @@ export interface paths {
                                 submittedAt: string | null;
                             } & {
                                 [key: string]: unknown;
+                            };
+                            /** @description 当前审核人（转办、上报后随之改变） */
+                            reviewer: {
+                                orgId: string;
+                                userId: string;
                             };
                             selfAssessment: ({
                                 at: string;
@@ -17394,6 +17640,11 @@ export interface paths {
                                 submittedAt: string | null;
                             } & {
                                 [key: string]: unknown;
+                            };
+                            /** @description 当前审核人（转办、上报后随之改变） */
+                            reviewer: {
+                                orgId: string;
+                                userId: string;
                             };
                             selfAssessment: ({
                                 at: string;
@@ -17857,6 +18108,11 @@ export interface paths {
                             } & {
                                 [key: string]: unknown;
                             };
+                            /** @description 当前审核人（转办、上报后随之改变） */
+                            reviewer: {
+                                orgId: string;
+                                userId: string;
+                            };
                             selfAssessment: ({
                                 at: string;
                                 businessImpact: string;
@@ -18311,6 +18567,11 @@ export interface paths {
                                 submittedAt: string | null;
                             } & {
                                 [key: string]: unknown;
+                            };
+                            /** @description 当前审核人（转办、上报后随之改变） */
+                            reviewer: {
+                                orgId: string;
+                                userId: string;
                             };
                             selfAssessment: ({
                                 at: string;
@@ -18768,6 +19029,11 @@ export interface paths {
                                 submittedAt: string | null;
                             } & {
                                 [key: string]: unknown;
+                            };
+                            /** @description 当前审核人（转办、上报后随之改变） */
+                            reviewer: {
+                                orgId: string;
+                                userId: string;
                             };
                             selfAssessment: ({
                                 at: string;
