@@ -99,6 +99,7 @@ async function send(method: string, path: string, options: Options, init: Reques
 
 type GetArgs<P extends PathOf<'get'>> = { query?: QueryOf<Op<P, 'get'>> } & (PathParams<Op<P, 'get'>> extends never ? { params?: undefined } : { params: PathParams<Op<P, 'get'>> });
 type PostArgs<P extends PathOf<'post'>> = { body?: BodyOf<Op<P, 'post'>>; query?: QueryOf<Op<P, 'post'>> } & (PathParams<Op<P, 'post'>> extends never ? { params?: undefined } : { params: PathParams<Op<P, 'post'>> });
+type WriteArgs<P extends PathOf<M>, M extends 'patch' | 'put'> = { body?: BodyOf<Op<P, M>> } & (PathParams<Op<P, M>> extends never ? { params?: undefined } : { params: PathParams<Op<P, M>> });
 
 export const api = {
   get<P extends PathOf<'get'>>(path: P, args?: GetArgs<P>): Promise<Answer<P, 'get'>> {
@@ -107,11 +108,25 @@ export const api = {
   post<P extends PathOf<'post'>>(path: P, args?: PostArgs<P>): Promise<Answer<P, 'post'>> {
     return send('POST', path, (args ?? {}) as Options) as Promise<Answer<P, 'post'>>;
   },
+  /** The address of a GET (a download or a printable page opened by the browser itself), typed like `get`. */
+  href<P extends PathOf<'get'>>(path: P, args?: GetArgs<P>): string {
+    return url(path, (args ?? {}) as Options);
+  },
+  patch<P extends PathOf<'patch'>>(path: P, args: WriteArgs<P, 'patch'>): Promise<Answer<P, 'patch'>> {
+    return send('PATCH', path, args as Options) as Promise<Answer<P, 'patch'>>;
+  },
+  put<P extends PathOf<'put'>>(path: P, args: WriteArgs<P, 'put'>): Promise<Answer<P, 'put'>> {
+    return send('PUT', path, args as Options) as Promise<Answer<P, 'put'>>;
+  },
   /** A multipart upload (POST /evidence-files) with progress (fetch cannot report upload progress). */
   upload(file: File, onProgress: (percent: number) => void): Promise<Answer<'/evidence-files', 'post'>> {
+    return api.uploadTo('/evidence-files', file, {}, onProgress);
+  },
+  /** One file as multipart field `file` to a route that takes it (POST /directory/import?dryRun=…), with progress. */
+  uploadTo<P extends PathOf<'post'>>(path: P, file: File, options: { query?: QueryOf<Op<P, 'post'>> }, onProgress: (percent: number) => void): Promise<Answer<P, 'post'>> {
     return new Promise((resolve, reject) => {
       const xhr = new XMLHttpRequest();
-      xhr.open('POST', '/evidence-files');
+      xhr.open('POST', url(path, options as Options));
       if (csrfToken) xhr.setRequestHeader('x-csrf-token', csrfToken);
       xhr.setRequestHeader('accept', 'application/json');
       xhr.upload.onprogress = (event) => {
@@ -127,7 +142,7 @@ export const api = {
         }
         if (xhr.status >= 200 && xhr.status < 300) {
           onProgress(100);
-          resolve(json as Answer<'/evidence-files', 'post'>);
+          resolve(json as Answer<P, 'post'>);
         } else {
           const problem = (json && typeof json === 'object' ? json : {}) as Problem;
           reject(new ApiError({ ...problem, status: xhr.status, detail: problem.detail ?? `上传失败（${xhr.status}）` }));
