@@ -23,7 +23,7 @@ export {
   type History,
   type RunHistory,
 } from './history';
-export { projectWorkflows, replayRuns, workflowBundleOption, type ReplayOutcome, type WorkflowCode } from './replay';
+export { projectWorkflows, replayRuns, replayStats, workflowBundleOption, type ReplayOutcome, type WorkflowCode } from './replay';
 export { momentInstantMs, parseMoment, projectStateAt, replayLogged, snapshotAt, type Moment, type StateSnapshot } from './state';
 export { buildTimeline, projectTimeline, type EvidenceLink, type Timeline, type TimelineEntry } from './timeline';
 export {

@@ -62,38 +62,127 @@ export interface ReplayOutcome {
   errorName?: string;
 }
 
-let replaying: Promise<unknown> = Promise.resolve();
+/** How long a shared replay worker waits for more histories before it shuts down. */
+const REPLAY_LINGER_MS = 300;
 
-/**
- * Replays the runs one after another on a single replay worker; one outcome per run, in order.
- * Replays in one process take turns: the SDK shuts its native runtime down when its last worker
- * goes, and a replay worker created concurrently with that shutdown fails (seen with only replay
- * workers in a process, as in the audit command).
- */
-export function replayRuns(code: WorkflowCode | undefined, runs: readonly RunHistory[]): Promise<ReplayOutcome[]> {
-  const turn = replaying.then(() => replayNow(code, runs));
-  replaying = turn.catch(() => undefined);
-  return turn;
+interface ReplayRequest {
+  key: string;
+  code: WorkflowCode | undefined;
+  runs: readonly RunHistory[];
+  outcomes: ReplayOutcome[];
+  resolve: (outcomes: ReplayOutcome[]) => void;
+  reject: (error: unknown) => void;
 }
 
-async function replayNow(code: WorkflowCode | undefined, runs: readonly RunHistory[]): Promise<ReplayOutcome[]> {
-  if (runs.length === 0) return [];
-  const workflowBundle = await workflowBundleOption(code);
-  const outcomes: ReplayOutcome[] = [];
-  let index = 0;
-  const results = Worker.runReplayHistories(
-    { workflowBundle, replayName: 'audit' },
-    runs.map((r) => ({ workflowId: r.workflowId, history: r.history })),
-  );
-  for await (const result of results) {
-    const run = runs[index];
-    index += 1;
-    outcomes.push({
-      workflowId: run?.workflowId ?? result.workflowId,
-      runId: run?.runId ?? result.runId,
-      ok: !result.error,
-      ...(result.error ? { error: result.error.message, errorName: result.error.name } : {}),
-    });
+const queue: ReplayRequest[] = [];
+let feeding = false;
+let wake: (() => void) | null = null;
+
+function codeKey(code: WorkflowCode | undefined): string {
+  const c = code ?? projectWorkflows();
+  if ('workflowBundlePath' in c) return `file:${c.workflowBundlePath}`;
+  if ('workflowsPath' in c) return `src:${c.workflowsPath}`;
+  return `code:${c.workflowBundleCode.length}:${c.workflowBundleCode.slice(0, 64)}:${c.workflowBundleCode.slice(-256)}`;
+}
+
+/** Counters of the shared replay feed (how many replay workers were made for how many histories). */
+export const replayStats = { workers: 0, histories: 0, requests: 0 };
+
+/**
+ * Replays the runs; one outcome per run, in order. Requests share replay workers: a replay worker
+ * is made for the first request and then fed every request that arrives while it runs (with the
+ * same workflow code), one history after another, until none has come for a moment. A cycle-wide
+ * verification thus replays thousands of projects on a handful of workers instead of one each
+ * (making a replay worker — a V8 context with the bundle — costs far more than most replays).
+ * Replays in one process take turns on that one feed: the SDK shuts its native runtime down when
+ * its last worker goes, and a replay worker created concurrently with that shutdown fails (seen
+ * with only replay workers in a process, as in the audit command). A request whose history makes
+ * the replay worker fail gets that error (its project's replay check fails); the requests after it
+ * go on on a new worker.
+ */
+export function replayRuns(code: WorkflowCode | undefined, runs: readonly RunHistory[]): Promise<ReplayOutcome[]> {
+  if (runs.length === 0) return Promise.resolve([]);
+  return new Promise<ReplayOutcome[]>((resolve, reject) => {
+    queue.push({ key: codeKey(code), code, runs, outcomes: [], resolve, reject });
+    replayStats.requests += 1;
+    if (wake) {
+      const w = wake;
+      wake = null;
+      w();
+    }
+    if (!feeding) {
+      feeding = true;
+      void feed();
+    }
+  });
+}
+
+/** Runs replay workers while requests wait; `feeding` drops in the same turn as the last empty check. */
+async function feed(): Promise<void> {
+  while (queue.length > 0) {
+    const first = queue[0];
+    let workflowBundle: { code: string };
+    try {
+      workflowBundle = await workflowBundleOption(first.code);
+    } catch (error) {
+      queue.shift();
+      first.reject(error);
+      continue;
+    }
+    await replayOnOneWorker(first.key, workflowBundle);
   }
-  return outcomes;
+  feeding = false;
+}
+
+/** Waits until a request arrives or the linger time passes. */
+function nextArrival(): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(() => {
+      wake = null;
+      resolve();
+    }, REPLAY_LINGER_MS);
+    wake = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+  });
+}
+
+/** Feeds the queued requests with this workflow code to one replay worker until the queue stays empty. */
+async function replayOnOneWorker(key: string, workflowBundle: { code: string }): Promise<void> {
+  let current: ReplayRequest | undefined;
+  async function* histories() {
+    for (;;) {
+      if (queue.length === 0) await nextArrival();
+      if (queue.length === 0 || queue[0].key !== key) return;
+      current = queue.shift()!;
+      for (const run of current.runs) yield { workflowId: run.workflowId, history: run.history };
+    }
+  }
+  replayStats.workers += 1;
+  const before = replayStats.histories;
+  try {
+    const results = Worker.runReplayHistories({ workflowBundle, replayName: 'audit' }, histories());
+    for await (const result of results) {
+      replayStats.histories += 1;
+      const request = current!;
+      const run = request.runs[request.outcomes.length];
+      request.outcomes.push({
+        workflowId: run?.workflowId ?? result.workflowId,
+        runId: run?.runId ?? result.runId,
+        ok: !result.error,
+        ...(result.error ? { error: result.error.message, errorName: result.error.name } : {}),
+      });
+      if (request.outcomes.length === request.runs.length) {
+        current = undefined;
+        request.resolve(request.outcomes);
+      }
+    }
+    if (current) current.reject(new Error('the replay worker stopped before replaying every history'));
+  } catch (error) {
+    // The worker failed on the request being replayed: that request fails, the others go on.
+    // A worker that failed before replaying anything (it could not be made) fails the request it was made for.
+    const failed = current ?? (replayStats.histories === before ? queue.shift() : undefined);
+    failed?.reject(error);
+  }
 }
