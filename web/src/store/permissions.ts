@@ -15,6 +15,9 @@ export type Action =
   | 'withdraw'
   | 'remind'
   | 'review'
+  | 'transfer'
+  | 'delegate'
+  | 'opinion'
   | 'letter'
   | 'decompose'
   | 'evidence'
@@ -36,9 +39,15 @@ export function can(action: Action, p: ProjectView): boolean {
     case 'remind':
       return lead && p.stage === 'in_review';
     case 'review':
-      // Top-level projects are reviewed by the committee, sub-projects by the parent's lead secretary
-      // (or whoever the review was transferred to: the server knows).
-      return p.stage === 'in_review' && !lead && (p.parentId === null ? me.role === 'committee' : me.role === 'secretary' || me.role === 'committee');
+    case 'transfer':
+      // The current reviewer decides and may hand the review on (转办): the project names them, and
+      // they change with a transfer or an escalation.
+      return p.stage === 'in_review' && p.reviewer.userId === me.id && p.reviewer.orgId === me.orgId;
+    case 'delegate':
+      // One delegation (委派) at a time; its opinion goes back to the reviewer.
+      return p.stage === 'in_review' && p.reviewer.userId === me.id && p.reviewer.orgId === me.orgId && p.review.delegate === null;
+    case 'opinion':
+      return p.stage === 'in_review' && p.review.delegate?.to.userId === me.id && p.review.delegate.to.orgId === me.orgId;
     case 'letter':
       return lead && p.stage === 'approved';
     case 'decompose':
@@ -54,6 +63,12 @@ export function can(action: Action, p: ProjectView): boolean {
     case 'audit':
       return me.role === 'auditor' || me.role === 'committee';
   }
+}
+
+/** Mid-year dispatch (年中调度): the committee, on a project in progress, while the cycle's dispatch window is open. */
+export function canDispatch(p: ProjectView, window: { start: string; end: string } | null, now = Date.now()): boolean {
+  if (!window || !can('dispatch', p)) return false;
+  return now >= Date.parse(window.start) && now <= Date.parse(window.end);
 }
 
 export function canReport(entry: LedgerEntry, p: ProjectView): boolean {
