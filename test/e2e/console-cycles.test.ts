@@ -1,0 +1,230 @@
+/**
+ * The committee's cycle pages in a real browser (Debian's Chromium) against the whole app — real
+ * Temporal, real PostgreSQL, a real worker — on a free port: the committee opens a new cycle on the
+ * managed org tree and launches it, watching the progress reach 100 % with the counts the API
+ * reports; opening the same id again is refused with the API's Chinese message beside the field;
+ * the dashboard draws that cycle's charts and lists; an auditor verifies the whole cycle page by
+ * page until everything passes; a secretary sees none of these pages and the server refuses them.
+ * Screenshots of the three pages at laptop and phone width, axe-core on each, no console errors.
+ */
+import type { AddressInfo } from 'node:net';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashPassword } from '../../db/identity';
+import { compressedCycle } from '../fixtures/cycles';
+import { useHarness } from '../helpers/harness';
+import { LAPTOP, PHONE, launch, newPerson, screenshot, seriousViolations, type ConsoleError } from './browser';
+
+const PASSWORD = 'Cycles-e2e-2026';
+const DAY = 86_400_000;
+const LOGINS: Record<string, string> = { 'u-sec-oc1': 'zhang.oc1', 'u-committee': 'gongwei', 'u-auditor': 'shenji' };
+
+/** The cast's own cycle, every date weeks ahead: nothing here waits for a timer. */
+function castCycle(cycleId: string, t0: number) {
+  const base = compressedCycle(cycleId, t0);
+  const at = (days: number) => new Date(t0 + days * DAY).toISOString();
+  return {
+    ...base,
+    calendar: {
+      ...base.calendar,
+      proposalDeadline: at(20),
+      reviewDeadline: at(25),
+      letterDeadline: at(30),
+      quarters: [1, 2, 3, 4].map((q) => ({ quarter: q as 1 | 2 | 3 | 4, evidenceDeadline: at(30 + q * 20), inspectionWindowEnd: at(35 + q * 20) })),
+      dispatchWindow: { start: at(70), end: at(80) },
+      selfAssessmentDeadline: at(115),
+      acceptanceWindow: { start: at(110), end: at(130) },
+      monthlyReminders: [],
+    },
+  };
+}
+
+describe('the committee’s cycle pages in Chromium', () => {
+  const t0 = Date.now();
+  const cast = castCycle(`cy-cast-${t0.toString(36)}`, t0);
+  const h = useHarness({ name: 'console_cycles', cycle: cast, app: { rateLimitPerMinute: 100_000 } });
+  const newCycle = `cy-open-${t0.toString(36)}`;
+  let base: string;
+  let browser: Browser;
+  const errors: ConsoleError[] = [];
+  const people: Record<string, { context: BrowserContext; page: Page }> = {};
+
+  beforeAll(async () => {
+    const hash = await hashPassword(PASSWORD);
+    for (const [userId, username] of Object.entries(LOGINS)) {
+      await h.db.updateTable('users').set({ username, password_hash: hash, must_change_password: false }).where('id', '=', userId).execute();
+    }
+    await h.app.listen({ host: '127.0.0.1', port: 0 });
+    base = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`;
+    browser = await launch();
+  });
+  afterAll(async () => {
+    for (const p of Object.values(people)) await p.context.close();
+    await browser?.close();
+  });
+
+  async function signIn(page: Page, userId: string) {
+    await page.goto(`${base}/app/login`);
+    await page.getByLabel('用户名或手机号').fill(LOGINS[userId]);
+    await page.getByLabel('密码', { exact: true }).fill(PASSWORD);
+    await page.getByRole('button', { name: '登录' }).click();
+    await page.waitForURL(/\/app\/tasks$/);
+  }
+  /** The person's page at that width, signed in on first use. */
+  async function as(userId: string, viewport = LAPTOP): Promise<Page> {
+    const key = `${userId}@${viewport.width}`;
+    if (!people[key]) {
+      people[key] = await newPerson(browser, viewport, errors);
+      await signIn(people[key].page, userId);
+    }
+    return people[key].page;
+  }
+  async function expectAxeClean(page: Page) {
+    // Away from the button just clicked: axe judges the colours at rest, not under the pointer.
+    await page.mouse.move(0, 0);
+    expect(await seriousViolations(page)).toEqual([]);
+  }
+  async function expectNoHorizontalScroll(page: Page) {
+    expect(await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth)).toBeLessThanOrEqual(0);
+  }
+  const progressOf = (page: Page, testId: string) => page.getByTestId(testId).getAttribute('aria-valuenow');
+
+  it('the committee opens a cycle on the managed org tree and launches it: the bar reaches 100 % and the counts are the API’s', async () => {
+    const page = await as('u-committee');
+    await page.goto(`${base}/app/cycles/open`);
+    // The managed tree: 7 orgs led by a secretary below the committee, each ticked for a draft.
+    await expect.poll(() => page.getByTestId('planned-count').textContent()).toBe('共 8 个组织，预置书记项目草稿 7 个');
+    // The calendar follows the year: a year typed in moves every date with it.
+    const year = Number(await page.getByRole('spinbutton', { name: '年度', exact: true }).inputValue());
+    await expect.poll(() => page.getByLabel('第四季度佐证截止').inputValue()).toBe(`${year}-12-10`);
+    await page.getByLabel('周期编号').fill(newCycle);
+    // One branch plans no key project: its secretary will be named on the dashboard.
+    await page.locator('label.el-checkbox', { hasText: '基教处党支部' }).click();
+    expect(await page.getByRole('checkbox', { name: /^基教处党支部（/ }).isChecked()).toBe(false);
+    await expect.poll(() => page.getByTestId('planned-count').textContent()).toBe('共 8 个组织，预置书记项目草稿 6 个');
+    await expectAxeClean(page);
+    await screenshot(page, 'cycle-open-laptop');
+
+    await page.getByRole('button', { name: '开启年度周期' }).click();
+    await page.getByText(`年度周期 ${newCycle} 已开启`).waitFor();
+    await expect.poll(() => page.getByTestId('launch-counts').textContent()).toBe('计划项目 6 个，已启动 0 个，待启动 6 个');
+    await page.getByRole('button', { name: '启动', exact: true }).click();
+    await expect.poll(() => progressOf(page, 'launch-progress'), { timeout: 60_000 }).toBe('100');
+    await page.getByText('启动完成：6 个项目已开始运行').waitFor();
+
+    const view = (await h.get('u-committee', `/cycles/${newCycle}`)).json();
+    expect(view.launch).toMatchObject({ total: 6, started: 6, pending: 0, status: 'launched' });
+    expect(await page.getByTestId('launch-counts').textContent()).toBe(`计划项目 ${view.launch.total} 个，已启动 ${view.launch.started} 个，待启动 ${view.launch.pending} 个`);
+    const projects = (await h.get('u-committee', `/projects?cycle=${newCycle}&limit=100`)).json();
+    expect(projects.total).toBe(6);
+    expect(projects.items.every((p: { stage: string }) => p.stage === 'draft')).toBe(true);
+    // Launched: the button to launch again is not offered.
+    expect(await page.getByRole('button', { name: '启动', exact: true }).count()).toBe(0);
+    await expectAxeClean(page);
+    await screenshot(page, 'cycle-launch-laptop');
+  });
+
+  it('opening the same cycle id again is refused with the API’s Chinese message beside the id', async () => {
+    const page = await as('u-committee');
+    await page.getByRole('button', { name: '开启另一个年度周期' }).click();
+    await page.getByLabel('周期编号').fill(newCycle);
+    await page.getByRole('button', { name: '开启年度周期' }).click();
+    const field = page.locator('.el-form-item', { has: page.getByLabel('周期编号') });
+    await expect.poll(() => field.locator('.el-form-item__error').textContent()).toBe(`年度周期 ${newCycle} 已存在。`);
+    // The browser logs the refused request itself: exactly that one 409, taken out of the errors the last test checks.
+    const refused = errors.filter((e) => /status of 409/.test(e.text));
+    expect(refused).toHaveLength(1);
+    errors.splice(errors.indexOf(refused[0]), 1);
+    // Nothing was written twice.
+    expect((await h.get('u-committee', `/cycles/${newCycle}`)).json().launch.total).toBe(6);
+  });
+
+  it('the dashboard picks the cycle from the list and draws its charts and lists', async () => {
+    const page = await as('u-committee');
+    await page.goto(`${base}/app/cycles`);
+    await page.locator('#d-title').waitFor();
+    await page.getByRole('combobox', { name: '年度周期' }).click();
+    await page.getByRole('option', { name: new RegExp(newCycle) }).click();
+    await page.waitForURL(new RegExp(`cycle=${newCycle}`));
+    await expect.poll(() => page.getByTestId('totals').textContent()).toBe('项目总数 6（书记项目 6，子项目 0，重点项目 6）');
+    // Stage, type, quarters, unit and org rates: five charts, each drawn on a canvas.
+    await expect.poll(() => page.locator('[role=img] canvas').count()).toBe(5);
+    // No ledger entries yet: no rate, shown as "—", never 100 %.
+    const rates = await page.getByTestId('unit-rate').allTextContents();
+    expect(rates.length).toBe(2);
+    expect(rates.every((r) => r === '—')).toBe(true);
+    const shortfall = page.getByTestId('shortfall');
+    await expect.poll(() => shortfall.getByRole('row').count()).toBe(2);
+    expect(await shortfall.textContent()).toContain('u-sec-b3');
+    expect(await shortfall.textContent()).toContain('基教处党支部');
+    await expectAxeClean(page);
+    await screenshot(page, 'cycle-dashboard-laptop');
+  });
+
+  it('an auditor verifies the whole cycle page by page: the bar reaches 100 % and everything passes', async () => {
+    const page = await as('u-auditor');
+    await page.goto(`${base}/app/verify`);
+    await page.getByRole('combobox', { name: '年度周期' }).click();
+    await page.getByRole('option', { name: new RegExp(newCycle) }).click();
+    // Pages of 4: two requests for six projects.
+    await page.getByLabel('每批项目数').fill('4');
+    await page.getByLabel('每批项目数').blur();
+    await page.getByRole('button', { name: '开始核验' }).click();
+    await expect.poll(() => progressOf(page, 'verify-progress'), { timeout: 90_000 }).toBe('100');
+    await expect.poll(() => page.getByTestId('verify-summary').textContent()).toContain('全部通过：6 个项目');
+    expect(await page.getByTestId('verify-counts').textContent()).toBe('已核验 6 / 6 个项目，通过 6 个，未通过 0 个');
+    await expectAxeClean(page);
+    await screenshot(page, 'cycle-verify-laptop');
+  });
+
+  it('a secretary is offered none of these pages, and the server refuses opening, launching and verifying a cycle', async () => {
+    const page = await as('u-sec-oc1');
+    const menu = page.getByRole('menubar').or(page.locator('.el-menu')).first();
+    await menu.waitFor();
+    for (const entry of ['周期看板', '开启年度周期', '全周期核验']) expect(await menu.getByText(entry, { exact: true }).count()).toBe(0);
+
+    const opened = await h.post('u-sec-oc1', '/cycles', { cycle: { ...cast, cycleId: `${newCycle}-sec` }, projects: [] });
+    expect(opened.statusCode).toBe(403);
+    expect(opened.json().detail).toBe('只有工委工作人员可以开启年度周期。');
+    const launched = await h.post('u-sec-oc1', `/cycles/${newCycle}/launch`, {});
+    expect(launched.statusCode).toBe(403);
+    expect(launched.json().detail).toBe('只有工委工作人员可以启动年度周期。');
+    const verified = await h.post('u-sec-oc1', `/audit/cycles/${newCycle}/verify`, { offset: 0, limit: 4 });
+    expect(verified.statusCode).toBe(403);
+    expect((await h.get('u-sec-oc1', `/cycles/${newCycle}/figures`)).statusCode).toBe(403);
+    expect((await h.get('u-committee', `/cycles/${newCycle}-sec`)).statusCode).toBe(404);
+  });
+
+  it('the three pages at phone width: no horizontal page scroll, axe clean', async () => {
+    const committee = await as('u-committee', PHONE);
+    await committee.goto(`${base}/app/cycles/open`);
+    await expect.poll(() => committee.getByTestId('planned-count').textContent()).toContain('共 8 个组织');
+    await expectNoHorizontalScroll(committee);
+    await expectAxeClean(committee);
+    await screenshot(committee, 'cycle-open-phone');
+    await committee.goto(`${base}/app/cycles/open?cycle=${newCycle}`);
+    await expect.poll(() => progressOf(committee, 'launch-progress')).toBe('100');
+    await expectNoHorizontalScroll(committee);
+    await screenshot(committee, 'cycle-launch-phone');
+
+    await committee.goto(`${base}/app/cycles?cycle=${newCycle}`);
+    await expect.poll(() => committee.locator('[role=img] canvas').count()).toBe(5);
+    await expectNoHorizontalScroll(committee);
+    await expectAxeClean(committee);
+    await screenshot(committee, 'cycle-dashboard-phone');
+
+    const auditor = await as('u-auditor', PHONE);
+    await auditor.goto(`${base}/app/verify`);
+    await auditor.getByRole('combobox', { name: '年度周期' }).click();
+    await auditor.getByRole('option', { name: new RegExp(newCycle) }).click();
+    await auditor.getByRole('button', { name: '开始核验' }).click();
+    await expect.poll(() => progressOf(auditor, 'verify-progress'), { timeout: 90_000 }).toBe('100');
+    await expectNoHorizontalScroll(auditor);
+    await expectAxeClean(auditor);
+    await screenshot(auditor, 'cycle-verify-phone');
+  });
+
+  it('no console errors on any page', () => {
+    expect(errors).toEqual([]);
+  });
+});
