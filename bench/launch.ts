@@ -8,7 +8,9 @@
  *
  * Then people's task lists (GET /me/tasks) on the launched city, against GET /me (bench/my-tasks.ts).
  *
- * Then the embedded default and the cluster shape side by side (bench/shapes.ts, BENCH_SHAPES=0 skips).
+ * Then the embedded default and the cluster shape side by side (bench/shapes.ts, BENCH_SHAPES=0 skips),
+ * and the scale figures: audit throughput, deadline storm, worker memory, a 28,000-project cycle
+ * (bench/scale.ts, BENCH_SCALE=0 skips).
  *
  *   BENCH_PROJECTS (2800), BENCH_CONCURRENCY (16), BENCH_SEED (1), BENCH_EVIDENCE (300; 0 skips), BENCH_TASKS (0 skips), BENCH_TASK_REQUESTS (200)
  */
@@ -39,6 +41,7 @@ import { seedCast } from '../test/helpers/api';
 import { cycleWithQuartersHoursAway, proposal } from '../test/fixtures/cycles';
 import { BYTES_PER_ENTRY_BOUND, driveBigProject, measureHistories, PAYLOAD_BOUND } from './big-project';
 import { benchMyTasksAfterLaunch } from './my-tasks';
+import { benchScale } from './scale';
 import { benchShapes, RESULTS_DIR } from './shapes';
 
 const PROJECTS = Number(process.env.BENCH_PROJECTS ?? 2800);
@@ -178,6 +181,12 @@ main()
     if (process.env.BENCH_SHAPES === '0') return;
     const report = await benchShapes();
     process.stdout.write(`${JSON.stringify({ shapes: report }, null, 2)}\n(also in ${RESULTS_DIR}/shapes.json and shapes.html)\n`);
+  })
+  .then(async () => {
+    // Then the scale figures of issue #15 (bench/scale.ts; BENCH_SCALE=0 skips).
+    if (process.env.BENCH_SCALE === '0') return;
+    const report = await benchScale();
+    process.stdout.write(`${JSON.stringify({ scale: report }, null, 2)}\n(also in ${RESULTS_DIR}/scale.json and scale.html)\n`);
   })
   .then(
     () => process.exit(0),
