@@ -52,3 +52,14 @@ export function formatTime(value: string | null | undefined): string {
     .format(date)
     .replace(/\//g, '-');
 }
+
+/** The audit verification's checks (audit/verify.ts), as the cycle-wide verification lists them. */
+export const AUDIT_CHECK_LABELS: Readonly<Record<string, string>> = {
+  'temporal-replay': '工作流历史重放',
+  'hash-chain': '事件哈希链',
+  'evidence-files': '佐证文件哈希',
+  projection: '投影与工作流状态一致',
+  'event-log': '事件日志完整',
+  persistence: '持久化无滞后',
+  'archive-integrity': '归档完整性',
+};
