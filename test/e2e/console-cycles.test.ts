@@ -177,6 +177,40 @@ describe('the committee’s cycle pages in Chromium', () => {
     await screenshot(page, 'cycle-verify-laptop');
   });
 
+  it('an auditor stops a verification half-way: the summary says how far it got', async () => {
+    const page = await as('u-auditor');
+    await page.goto(`${base}/app/verify`);
+    await page.getByRole('combobox', { name: '年度周期' }).click();
+    await page.getByRole('option', { name: new RegExp(newCycle) }).click();
+    // Pages of one project: the stop lands after the page in flight, well before the sixth.
+    await page.getByLabel('每批项目数').fill('1');
+    await page.getByLabel('每批项目数').blur();
+    await page.getByRole('button', { name: '开始核验' }).click();
+    await page.getByRole('button', { name: '停止' }).click();
+    await expect.poll(() => page.getByTestId('verify-summary').textContent()).toMatch(/^已停止：核验了 [1-5] \/ 6 个项目，其中 0 个未通过$/);
+    expect(Number(await progressOf(page, 'verify-progress'))).toBeLessThan(100);
+    await page.getByRole('button', { name: '开始核验' }).waitFor();
+  });
+
+  it('a tampered event log fails verification: the project and its check are listed, linked to the project’s audit page', async () => {
+    const victim = (await h.get('u-committee', `/projects?cycle=${newCycle}&limit=100`)).json().items[0].id as string;
+    await h.db.updateTable('project_events').set({ actor_id: 'u-someone-else' }).where('project_id', '=', victim).where('seq', '=', 1).execute();
+    const page = await as('u-auditor');
+    await page.goto(`${base}/app/verify`);
+    await page.getByRole('combobox', { name: '年度周期' }).click();
+    await page.getByRole('option', { name: new RegExp(newCycle) }).click();
+    await page.getByRole('button', { name: '开始核验' }).click();
+    await expect.poll(() => progressOf(page, 'verify-progress'), { timeout: 90_000 }).toBe('100');
+    await expect.poll(() => page.getByTestId('verify-summary').textContent()).toContain('核验完成：1 个项目未通过，5 个通过');
+    const failures = page.locator('.el-table', { hasText: victim });
+    expect(await failures.textContent()).toContain('事件哈希链');
+    expect(await page.getByTestId('verify-summary').textContent()).toContain('事件哈希链：1');
+    await expectAxeClean(page);
+    await screenshot(page, 'cycle-verify-failure-laptop');
+    await page.getByRole('link', { name: victim }).first().click();
+    await page.waitForURL(new RegExp(`/app/audit/${victim}$`));
+  });
+
   it('a secretary is offered none of these pages, and the server refuses opening, launching and verifying a cycle', async () => {
     const page = await as('u-sec-oc1');
     const menu = page.getByRole('menubar').or(page.locator('.el-menu')).first();
