@@ -495,7 +495,7 @@ export function scaleHtml(report: Record<string, unknown>): string {
 <html lang="en"><head><meta charset="utf-8"><title>Scale figures</title>
 <style>body{font-family:system-ui,sans-serif;margin:2rem;max-width:1100px}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.4rem;vertical-align:top;font-size:14px;text-align:left}</style></head>
 <body><h1>Scale figures (issue #15), embedded default</h1>
-<p>Measured ${escape(String(report.measuredAt))} on ${escape(JSON.stringify(report.machine))}; settings ${escape(JSON.stringify(report.settings))}; worker ${escape(JSON.stringify(report.worker ?? {}))}. Each figure is a ratio to a baseline measured in the same run (red line: target).</p>
+<p>Measured ${escape(String(report.measuredAt))} on ${escape(JSON.stringify(report.machine ?? {}))}; settings ${escape(JSON.stringify(report.settings ?? {}))}; worker ${escape(JSON.stringify(report.worker ?? {}))}. Each figure is a ratio to a baseline measured in the same run (red line: target).</p>
 ${svg}
 <table><tr><th>figure</th><th>measured</th><th>ratio</th></tr>
 ${table}
