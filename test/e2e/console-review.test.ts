@@ -190,6 +190,11 @@ describe('the project page: transfer, delegate, delegate opinion and mid-year di
     await dialog.getByRole('button', { name: '调整指标目标值' }).click();
     await dialog.getByLabel('调整事项1新目标值').fill('24');
     await dialog.getByLabel('调整事项1理由').fill('上半年已完成过半，目标上调');
+    await dialog.getByRole('button', { name: '增加里程碑' }).click();
+    await dialog.getByLabel('调整事项2里程碑名称').fill('开展企业满意度回访');
+    await dialog.getByPlaceholder('里程碑完成日期').fill(`${cycle.year}-12-25`);
+    await dialog.getByPlaceholder('里程碑完成日期').press('Enter');
+    await dialog.getByLabel('调整事项2理由').fill('补充回访环节');
     await screenshot(page, 'dispatch-dialog-laptop');
     expect(await seriousViolations(page)).toEqual([]);
     await confirmDialog(page);
@@ -199,6 +204,8 @@ describe('the project page: transfer, delegate, delegate opinion and mid-year di
     const state = (await h.get('u-committee', `/projects/${ids.inProgress}`)).json();
     expect(state.dispatch).toMatchObject({ decision: 'adjust', by: 'u-committee', reason: '结合上半年进展调整目标' });
     expect(state.proposal.indicators[0].target).toBe(24);
+    expect(state.proposal.milestones).toContainEqual(expect.objectContaining({ title: '开展企业满意度回访', due: `${cycle.year}-12-25` }));
+    await expect.poll(() => record.textContent()).toContain('增加里程碑：补充回访环节');
     await screenshot(page, 'project-dispatched-laptop');
     await context.close();
     expect(refusals.map((e) => e.text)).toEqual([expect.stringMatching(/status of 400/)]);
