@@ -187,10 +187,18 @@ async function verifyCity(b: Bench, cycleId: string) {
   };
 }
 
+/**
+ * One request through the app. An action (with its Idempotency-Key) is retried, as a client would,
+ * while the answer is "busy" (503, 429) or "the same key is still in progress" (409).
+ */
 async function inject(b: Bench, token: string, method: 'GET' | 'POST', url: string, body?: unknown, key?: string) {
-  const response = await b.app.inject({ method, url, headers: { authorization: `Bearer ${token}`, ...(key ? { 'idempotency-key': key } : {}) }, ...(body === undefined ? {} : { payload: body as object }) });
-  if (response.statusCode >= 300) throw new Error(`${method} ${url}: ${response.statusCode} ${response.body.slice(0, 300)}`);
-  return response;
+  for (let attempt = 1; ; attempt++) {
+    const response = await b.app.inject({ method, url, headers: { authorization: `Bearer ${token}`, ...(key ? { 'idempotency-key': key } : {}) }, ...(body === undefined ? {} : { payload: body as object }) });
+    if (response.statusCode < 300) return response;
+    const retry = key !== undefined && attempt < 20 && (response.statusCode === 503 || response.statusCode === 429 || (response.statusCode === 409 && response.body.includes('progress')));
+    if (!retry) throw new Error(`${method} ${url}: ${response.statusCode} ${response.body.slice(0, 300)}`);
+    await sleep(Math.min(5000, 250 * attempt));
+  }
 }
 
 /**
