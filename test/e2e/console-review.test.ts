@@ -240,7 +240,7 @@ describe('the project page: transfer, delegate, delegate opinion and mid-year di
     expect(await send('u-sec-oc1', `/projects/${ids.inProgress}/dispatch`, { decision: 'continue', changes: [] })).toEqual({ status: 403, detail: '仅工委可年中调度' });
   });
 
-  it('at phone width: the transfer, delegate and opinion dialogs fit, axe-clean, without horizontal page scroll', async () => {
+  it('at phone width: the transfer, delegate, opinion, dispatch, 1+N and self-assessment dialogs fit, axe-clean, without horizontal page scroll', async () => {
     const { page: committee, context: c1 } = await newPerson(browser, PHONE, errors);
     await signIn(committee, 'u-committee');
     await openProject(committee, ids.phone);
@@ -282,8 +282,31 @@ describe('the project page: transfer, delegate, delegate opinion and mid-year di
     expect(await seriousViolations(committee)).toEqual([]);
     expect(await committee.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(1);
     await dialog.getByRole('button', { name: '取消' }).click();
+
+    // The lead secretary's dialogs on the same project: 1+N with the org pickers, the rubric form.
+    const { page: lead, context: c3 } = await newPerson(browser, PHONE, errors);
+    await signIn(lead, 'u-sec-oc1');
+    await openProject(lead, ids.inProgress);
+    await actions(lead).getByRole('button', { name: '1+N 分解' }).click();
+    const split = lead.getByRole('dialog');
+    await split.getByLabel('子项目1名称').fill('办公室专项');
+    await split.getByLabel('子项目1承担组织').click();
+    await lead.getByRole('option', { name: '办公室党支部' }).click();
+    await lead.getByRole('option', { name: '办公室党支部' }).waitFor({ state: 'hidden' });
+    await expect.poll(() => split.getByLabel('子项目1负责书记').inputValue()).toBe('办公室党支部书记（u-sec-b2）');
+    await screenshot(lead, 'decompose-dialog-phone');
+    expect(await seriousViolations(lead)).toEqual([]);
+    await split.getByRole('button', { name: '取消' }).click();
+    await split.waitFor({ state: 'hidden' });
+    await actions(lead).getByRole('button', { name: '项目自评' }).click();
+    await expect.poll(() => lead.getByRole('dialog').getByText('目标完成（满分60分）').isVisible()).toBe(true);
+    await screenshot(lead, 'self-assessment-dialog-phone');
+    expect(await seriousViolations(lead)).toEqual([]);
+    expect(await lead.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(1);
+    await lead.getByRole('dialog').getByRole('button', { name: '取消' }).click();
     await c1.close();
     await c2.close();
+    await c3.close();
   });
 
   it('no page logged a console error', () => {
