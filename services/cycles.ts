@@ -17,11 +17,12 @@ import {
   type LaunchProgress,
   type OpenCycleInput,
 } from '../db/cycles';
-import { listOrgs, type Org } from '../db/orgs';
+import { getOrg, listOrgs, type Org } from '../db/orgs';
 import { cycleProjectStates } from '../db/projects';
 import { ProblemError } from '../api/problem';
 import { validate, validateCycleConfig, type CreateEvent, type CycleConfig, type ProjectState, type Refusal } from '../workflows/lifecycle';
 import { launchCycleWorkflow, launchWorkflowId } from '../workflows/launch-cycle';
+import { reviewerOf } from './reviewer';
 
 export interface CyclesDeps {
   db: Db;
@@ -97,6 +98,28 @@ export function createCyclesService(deps: CyclesDeps) {
     };
   }
 
+  /**
+   * A planned project sent without a reviewer gets the one DESIGN §2 names (reviewerOf), from the
+   * orgs sent or, on the managed tree, those stored: the console plans a draft per secretary
+   * without knowing the review rule. The body is changed in place before it is checked; a
+   * malformed project or one whose org is unknown is left as sent, for the checks to name.
+   */
+  async function fillReviewers(body: unknown, cycle: CycleConfig): Promise<void> {
+    const projects = (body as { projects?: unknown } | null)?.projects;
+    if (!Array.isArray(projects)) return;
+    const sent = new Map<string, Org>();
+    const orgs = (body as { orgs?: unknown }).orgs;
+    if (Array.isArray(orgs)) for (const o of orgs as Org[]) if (o && typeof o === 'object' && typeof o.id === 'string') sent.set(o.id, o);
+    const orgOf = async (id: string) => sent.get(id) ?? (await getOrg(db, id));
+    for (const project of projects as { create?: Partial<CreateEvent> | null }[]) {
+      const create = project?.create;
+      if (!create || typeof create !== 'object' || create.reviewer !== undefined || typeof create.orgId !== 'string') continue;
+      const org = await orgOf(create.orgId);
+      if (!org) continue;
+      create.reviewer = reviewerOf(org, org.parentId ? await orgOf(org.parentId) : undefined, cycle);
+    }
+  }
+
   return {
     view,
 
@@ -134,6 +157,7 @@ export function createCyclesService(deps: CyclesDeps) {
       const cycleOk = shapeOk('cycle');
       const cycle = (body as { cycle: CycleConfig } | null)?.cycle as CycleConfig;
       if (cycleOk) {
+        await fillReviewers(body, cycle);
         const invalid = validateCycleConfig(cycle);
         if (invalid) found.push(refusalError(invalid, CONFIG_RULE_FIELDS[invalid.rule] ?? 'cycle'));
       }
