@@ -15,6 +15,7 @@ import { getCycleConfig, inspectorCovers } from '../db/cycles';
 import { findEvidenceFile, projectsCitingFile, recordEvidenceFile, uploadedBy, type StoredFileMeta } from '../db/evidence-files';
 import { getOrg, isInSubtree, linkableProblems, orgSecretaries } from '../db/orgs';
 import { findProjectLocation, listProjects, markProjectStarted, registerProposedProject, storedProjectState, unclosedLedgerEntries, type ProjectListItem, type ProjectLocation } from '../db/projects';
+import { reviewerOf } from './reviewer';
 import { ProblemError } from '../api/problem';
 import { isLedgerOverdue } from '../reports/common';
 import {
@@ -299,12 +300,9 @@ export function createProjectsService(deps: ProjectsDeps) {
         });
       }
       const org = await getOrg(db, user.orgId);
-      // Who reviews (DESIGN §2): the committee reviews units and organ committees; an organ committee reviews its branches.
-      let reviewer = cycle.committee;
-      if (org?.kind === 'branch' && org.parentId) {
-        const parent = await getOrg(db, org.parentId);
-        if (parent?.secretaryId) reviewer = { orgId: parent.id, userId: parent.secretaryId };
-      }
+      // Who reviews (DESIGN §2): the same rule as for a project planned when a cycle is opened.
+      const parent = org?.kind === 'branch' && org.parentId ? await getOrg(db, org.parentId) : null;
+      const reviewer = org ? reviewerOf(org, parent ?? undefined, cycle) : cycle.committee;
       // With an Idempotency-Key the project id derives from it, so a retried proposal finds the
       // workflow its first attempt started instead of proposing the project twice.
       const projectId = await inActionScope(user.id, options.idempotencyKey, 'POST /projects', async () => newId('P'));
