@@ -51,6 +51,7 @@ import { startTemporalDevServer } from '../scripts/infra/temporal-dev-server';
 import { createWorker, installRuntimeLogging } from '../worker';
 import { emptyWorkflow } from '../workflows/empty';
 import { launchCycleWorkflow, launchWorkflowId } from '../workflows/launch-cycle';
+import { projectWorkflowId } from '../workflows/messages';
 import { compressedCycle, HOUR } from '../test/fixtures/cycles';
 
 const CITY = Number(process.env.BENCH_SCALE_PROJECTS ?? 2800);
@@ -133,8 +134,17 @@ async function launchCity(b: Bench, city: GeneratedCity) {
     if (workflows >= topLevel) break;
     await sleep(1000);
   }
+  // What one launch costs Temporal: the events, workflow tasks and activities in a launched project's history.
+  const sample = await b.client.workflow.getHandle(projectWorkflowId(cycleId, city.projects[0]!.create.projectId)).fetchHistory();
+  const events = sample.events ?? [];
   return {
     cycleId,
+    perLaunchedWorkflow: {
+      historyEvents: events.length,
+      workflowTasks: events.filter((e) => e.workflowTaskCompletedEventAttributes).length,
+      activities: events.filter((e) => e.activityTaskScheduledEventAttributes).length,
+      localActivityMarkers: events.filter((e) => e.markerRecordedEventAttributes).length,
+    },
     projectsInCity: city.projects.length + city.projects.reduce((n, p) => n + p.children.length, 0),
     topLevelWorkflows: topLevel,
     launchSeconds: round(launchSeconds),
