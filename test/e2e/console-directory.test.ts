@@ -17,6 +17,7 @@ import { headers } from '../../directory-io/records';
 import { SHEETS, type SheetKey } from '../../directory-io/sheets';
 import { compressedCycle } from '../fixtures/cycles';
 import { useHarness } from '../helpers/harness';
+import { waitUntil } from '../helpers/wait';
 import { LAPTOP, PHONE, launch, newPerson, screenshot, seriousViolations, type ConsoleError } from './browser';
 
 const PASSWORD = 'Directory-e2e-2026';
@@ -116,6 +117,10 @@ describe('the committee’s directory pages in Chromium', () => {
     await expect.poll(() => page.getByTestId('org-node-org-oc1').textContent()).toContain('书记：市财政局机关党委书记');
     await record(page, 'orgs-laptop');
 
+    // The tree by keyboard: a focused item is selected with Enter.
+    await page.locator('.el-tree-node[data-key="org-u2"]').focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.getByTestId('org-detail').textContent()).toContain('市教育局党组');
     await page.getByTestId('org-node-org-oc1').click();
     await expect.poll(() => page.getByTestId('org-detail').textContent()).toContain('市财政局机关党委');
     await page.getByRole('button', { name: '新建下级组织' }).click();
@@ -213,6 +218,29 @@ describe('the committee’s directory pages in Chromium', () => {
     expect((await h.get('u-committee', '/orgs/org-b1')).json().closed).toBe(false);
   });
 
+  it('hands an org over from a secretary who leads a project: the dialog shows the project handed over to the new one', async () => {
+    const projectId = await h.propose('u-sec-b1', cycle, '预算绩效“红色引擎”项目');
+    await waitUntil('the draft in the read model', async () => (await h.db.selectFrom('projects').select('id').where('id', '=', projectId).executeTakeFirst()) ?? undefined);
+    const created = await h.post('u-committee', '/users', { id: 'u-sec-b1-new', name: '钱预算', role: 'secretary', orgId: 'org-b1' });
+    expect(created.statusCode, created.body).toBe(201);
+
+    const page = await as('u-committee');
+    await page.goto(`${base}/app/orgs`);
+    await page.getByTestId('org-node-org-b1').click();
+    await page.getByRole('button', { name: '更换书记（交接）' }).click();
+    const change = dialog(page, '更换书记（交接）');
+    await pick(page, change, '新书记', '钱预算（书记）');
+    await change.getByRole('button', { name: '确定' }).click();
+    await expect.poll(() => change.getByTestId('handover-result').textContent()).toContain(`已移交项目 1 个：${projectId}`);
+    await screenshot(page, 'orgs-handover-laptop');
+    await change.getByRole('button', { name: '关闭', exact: true }).click();
+    await expect.poll(() => page.getByTestId('org-node-org-b1').textContent()).toContain('书记：钱预算');
+    await waitUntil('the project led by the new secretary', async () => {
+      const project = (await h.get('u-committee', `/projects/${projectId}`)).json();
+      return project.leadSecretaryId === 'u-sec-b1-new' ? project : undefined;
+    });
+  });
+
   it('disables and re-enables a user; disabling a secretary is refused with the server’s reason', async () => {
     const page = await as('u-committee');
     await page.goto(`${base}/app/users`);
@@ -231,11 +259,11 @@ describe('the committee’s directory pages in Chromium', () => {
     await expect.poll(() => usersRow(page, '预算处党员').textContent()).toContain('在用');
     expect((await h.get('u-committee', '/users/u-member-b1')).json().disabled).toBe(false);
 
-    await usersRow(page, '预算处党支部书记').getByRole('button', { name: '停用' }).click();
+    await usersRow(page, '办公室党支部书记').getByRole('button', { name: '停用' }).click();
     await disable.getByRole('button', { name: '确定' }).click();
     await expect.poll(() => disable.getByRole('alert').textContent()).toContain('请先为该组织更换书记');
     await disable.getByRole('button', { name: '取消' }).click();
-    expect((await h.get('u-committee', '/users/u-sec-b1')).json().disabled).toBe(false);
+    expect((await h.get('u-committee', '/users/u-sec-b2')).json().disabled).toBe(false);
   });
 
   it('imports a workbook: a bad row shows its sheet, row, column and message and apply stays disabled; the corrected file applies', async () => {
@@ -288,6 +316,15 @@ describe('the committee’s directory pages in Chromium', () => {
     expect(await page.getByTestId('import-apply').isDisabled()).toBe(true);
 
     expect((await h.get('u-committee', '/orgs/org-b10')).json()).toMatchObject({ parentId: 'org-oc1', kind: 'branch', name: '档案处党支部', secretaryId: 'u-b10' });
+
+    // One sheet as CSV: which sheet it is must be said (beside that field), then it is checked.
+    const csv = Buffer.from(`\uFEFF${headers('users').join(',')}\r\nu-b10m,赵档案（借调）,党员,org-b10,,,\r\n`);
+    await page.locator('#import-file').setInputFiles({ name: 'users.csv', mimeType: 'text/csv', buffer: csv });
+    await expect.poll(() => page.getByText('CSV 文件只含一张表，请选择它是哪一张').isVisible()).toBe(true);
+    await pick(page, page.locator('main'), 'CSV 对应的工作表（上传 .xlsx 时不需要）', '人员');
+    await expect.poll(() => page.getByTestId('import-clean').isVisible()).toBe(true);
+    await expect.poll(() => page.getByTestId('import-changes').textContent()).toContain('1（u-b10m）');
+    expect((await h.get('u-committee', '/users/u-b10m')).json().name).toBe('赵档案'); // checked, not applied
     expect((await h.get('u-committee', '/users/u-b10')).json()).toMatchObject({ name: '李档案', role: 'secretary', orgId: 'org-b10', username: 'li.b10' });
 
     await page.getByRole('menuitem', { name: '组织管理' }).click();
@@ -343,5 +380,6 @@ describe('the committee’s directory pages in Chromium', () => {
     const refusals = errors.filter((e) => /Failed to load resource: the server responded with a status of 409/.test(e.text));
     expect(errors.filter((e) => !refusals.includes(e))).toEqual([]);
     expect(refusals.map((e) => new URL(e.page).pathname)).toEqual(['/app/orgs', '/app/users', '/app/orgs', '/app/users']);
+    expect(refusals).toHaveLength(4);
   });
 });
