@@ -483,3 +483,14 @@ export async function listSecurityEvents(db: Executor, filter: SecurityEventFilt
     items: rows.map((r) => ({ id: Number(r.id), at: r.at, kind: r.kind, actorId: r.actor_id, subject: r.subject, ip: r.ip, userAgent: r.user_agent, detail: r.detail })),
   };
 }
+
+/** The names of these users by id (unknown ids are left out), read in chunks so a province's ids fit. */
+export async function userNames(db: Executor, ids: readonly string[]): Promise<Map<string, string>> {
+  const names = new Map<string, string>();
+  const CHUNK = 5_000;
+  for (let i = 0; i < ids.length; i += CHUNK) {
+    const rows = await db.selectFrom('users').select(['id', 'name']).where('id', 'in', ids.slice(i, i + CHUNK)).execute();
+    for (const r of rows) names.set(r.id, r.name);
+  }
+  return names;
+}

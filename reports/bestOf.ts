@@ -17,7 +17,7 @@
  */
 import { GRADE_LABELS, PROJECT_TYPE_LABELS, rectificationRate } from '../workflows/lifecycle';
 import type { CycleConfig, Grade, IsoDateTime, ProjectState, ProjectType } from '../workflows/lifecycle';
-import { rateOf, rateText, round } from './common';
+import { personName, rateOf, rateText, round, type PersonNames } from './common';
 import { compareIds, indexOrgs } from './orgs';
 import type { OrgDirectoryEntry } from './orgs';
 
@@ -68,6 +68,8 @@ export interface BestOfEntry {
   orgId: string;
   orgName: string;
   leadSecretaryId: string;
+  /** The lead secretary's name (their id when the directory does not know them). */
+  leadSecretaryName: string;
   type: ProjectType;
   typeLabel: string;
   isKey: boolean;
@@ -114,7 +116,7 @@ function isCandidate(p: ProjectState, cycle: CycleConfig): boolean {
  * The two best-of lists (双十佳) of a cycle; `orgs` only supplies org names. See the module
  * comment for the split and compareBestOf for the ranking.
  */
-export function bestOfLists(projects: readonly ProjectState[], cycle: CycleConfig, orgList: readonly OrgDirectoryEntry[] = []): BestOfLists {
+export function bestOfLists(projects: readonly ProjectState[], cycle: CycleConfig, orgList: readonly OrgDirectoryEntry[] = [], people: PersonNames = new Map()): BestOfLists {
   const orgs = indexOrgs(orgList);
   const size = cycle.rules.bestOfListSize;
   const ranked = projects.filter((p) => isCandidate(p, cycle)).sort(compareBestOf);
@@ -132,6 +134,7 @@ export function bestOfLists(projects: readonly ProjectState[], cycle: CycleConfi
       orgId: p.orgId,
       orgName: orgs.name(p.orgId),
       leadSecretaryId: p.leadSecretaryId,
+      leadSecretaryName: personName(people, p.leadSecretaryId),
       type: p.proposal.type,
       typeLabel: PROJECT_TYPE_LABELS[p.proposal.type],
       isKey: p.proposal.isKey,

@@ -6,6 +6,14 @@ import { deadlineMs, isIsoDateTime, LEDGER_STATUS_LABELS } from '../workflows/li
 import type { CycleConfig, IsoDate, IsoDateTime, LedgerEntry, LedgerStatus, ProjectState, Quarter } from '../workflows/lifecycle';
 import type { OrgIndex } from './orgs';
 
+/** People's names by user id, for the reports to name people instead of showing their ids. */
+export type PersonNames = ReadonlyMap<string, string>;
+
+/** A person's name, or their id when the directory does not know them. */
+export function personName(names: PersonNames, userId: string): string {
+  return names.get(userId) ?? userId;
+}
+
 export const QUARTERS: readonly Quarter[] = [1, 2, 3, 4];
 
 const CHINESE_DIGITS = ['一', '二', '三', '四'];

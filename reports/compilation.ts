@@ -5,7 +5,7 @@
  */
 import { GRADE_LABELS, indicatorProgress, ORIENTATION_LABELS, PROJECT_TYPE_LABELS } from '../workflows/lifecycle';
 import type { CycleConfig, Grade, IsoDateTime, Orientation, ProjectState, ProjectType } from '../workflows/lifecycle';
-import { chineseDate, escapeHtml, escapeMarkdown, numberText, percentText, round } from './common';
+import { chineseDate, escapeHtml, escapeMarkdown, numberText, percentText, personName, round, type PersonNames } from './common';
 import { htmlDocument, htmlTable, markdownTable } from './html';
 import { compareIds, indexOrgs, ORG_KIND_LABELS } from './orgs';
 import type { OrgDirectoryEntry } from './orgs';
@@ -40,6 +40,8 @@ export interface CompilationProject {
   orgName: string;
   orgKindLabel: string | null;
   leadSecretaryId: string;
+  /** The lead secretary's name (their id when the directory does not know them). */
+  leadSecretaryName: string;
   businessGoal: string;
   indicators: CompilationIndicator[];
   grade: Grade;
@@ -79,6 +81,7 @@ export function achievementsCompilation(
   projects: readonly ProjectState[],
   cycle: CycleConfig,
   orgList: readonly OrgDirectoryEntry[],
+  people: PersonNames = new Map(),
 ): AchievementsCompilation {
   const orgs = indexOrgs(orgList);
   const mine = projects.filter((p) => p.cycleId === cycle.cycleId);
@@ -122,6 +125,7 @@ export function achievementsCompilation(
           orgName: orgs.name(p.orgId),
           orgKindLabel: kind === null ? null : ORG_KIND_LABELS[kind],
           leadSecretaryId: p.leadSecretaryId,
+          leadSecretaryName: personName(people, p.leadSecretaryId),
           businessGoal: p.proposal.businessGoal,
           indicators: p.proposal.indicators.map((i) => {
             const progress = indicatorProgress(i);
@@ -178,7 +182,7 @@ function fields(p: CompilationProject): [string, string][] {
   const rows: [string, string][] = [
     ['项目类型', `${p.typeLabel}｜${p.keyLabel}｜${p.orientationLabel}`],
     ['承担党组织', p.orgKindLabel ? `${p.orgName}（${p.orgKindLabel}）` : p.orgName],
-    ['领办书记', p.leadSecretaryId],
+    ['领办书记', p.leadSecretaryName],
   ];
   if (p.parentId !== null) rows.push(['所属上级项目', p.parentTitle ?? p.parentId]);
   rows.push(['服务业务目标', p.businessGoal], ['验收等次', gradeText(p)], ['验收时间', chineseDate(p.acceptedAt)]);

@@ -68,7 +68,7 @@ export function renderCommitteeFiguresHtml(f: CommitteeFigures): string {
 
   if (f.keyProjectShortfall.length > 0) {
     b.push('<section><h2>四、未按要求领办重点项目的书记</h2>');
-    b.push(htmlTable(['书记', '党组织', '重点项目', '应领办'], f.keyProjectShortfall.map((k) => [e(k.secretaryId), e(k.orgNames.join('、')), String(k.keyProjects), String(k.required)]), [2, 3]));
+    b.push(htmlTable(['书记', '党组织', '重点项目', '应领办'], f.keyProjectShortfall.map((k) => [e(k.secretaryName), e(k.orgNames.join('、')), String(k.keyProjects), String(k.required)]), [2, 3]));
     b.push('</section>');
   }
   b.push(`<footer>${e(title)} · 统计截至${e(chineseDateTime(f.asOf))}</footer>`);

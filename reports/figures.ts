@@ -21,10 +21,11 @@ import {
   ledgerFigures,
   ledgerItem,
   lateEvidenceQuarters,
+  personName,
   QUARTER_LABELS,
   sortLedgerItems,
 } from './common';
-import type { LateQuarter, LedgerFigures, LedgerItem } from './common';
+import type { LateQuarter, LedgerFigures, LedgerItem, PersonNames } from './common';
 import { compareIds, indexOrgs, ORG_KIND_LABELS, sortOrgIds } from './orgs';
 import type { OrgDirectoryEntry, OrgIndex, OrgKind } from './orgs';
 
@@ -152,6 +153,8 @@ export interface LateEvidenceItem extends ProjectRef {
 
 export interface KeyProjectShortfallItem {
   secretaryId: string;
+  /** The secretary's name (their id when the directory does not know them). */
+  secretaryName: string;
   /** Orgs the secretary is known for: the directory's, then those of the projects they lead. */
   orgIds: string[];
   orgNames: string[];
@@ -256,7 +259,7 @@ export function ledgerWithProjects(projects: readonly ProjectState[]): { project
 // Key projects (每年至少领办1个重点项目)
 // ---------------------------------------------------------------------------------------------
 
-function keyShortfall(projects: readonly ProjectState[], orgs: OrgIndex, cycle: CycleConfig): KeyProjectShortfallItem[] {
+function keyShortfall(projects: readonly ProjectState[], orgs: OrgIndex, cycle: CycleConfig, people: PersonNames): KeyProjectShortfallItem[] {
   const orgsOf = new Map<string, string[]>();
   const note = (secretaryId: string, orgId: string) => {
     const list = orgsOf.get(secretaryId) ?? [];
@@ -276,7 +279,7 @@ function keyShortfall(projects: readonly ProjectState[], orgs: OrgIndex, cycle: 
 
   return lifecycleKeyProjectShortfall([...fromDirectory, ...fromProjects], projects, cycle).map((s) => {
     const orgIds = orgsOf.get(s.secretaryId) ?? [];
-    return { secretaryId: s.secretaryId, orgIds, orgNames: orgIds.map((id) => orgs.name(id)), keyProjects: s.keyProjects, required: s.required };
+    return { secretaryId: s.secretaryId, secretaryName: personName(people, s.secretaryId), orgIds, orgNames: orgIds.map((id) => orgs.name(id)), keyProjects: s.keyProjects, required: s.required };
   });
 }
 
@@ -298,6 +301,7 @@ export function committeeFigures(
   cycle: CycleConfig,
   orgList: readonly OrgDirectoryEntry[],
   asOf: IsoDateTime,
+  people: PersonNames = new Map(),
 ): CommitteeFigures {
   const atMs = asOfMs(asOf);
   const orgs = indexOrgs(orgList);
@@ -362,7 +366,7 @@ export function committeeFigures(
     missingEvidence,
     lateEvidence,
     overdueLedger,
-    keyProjectShortfall: keyShortfall(mine, orgs, cycle),
+    keyProjectShortfall: keyShortfall(mine, orgs, cycle, people),
     labels: FIGURE_LABELS,
   };
 }

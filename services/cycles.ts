@@ -17,6 +17,7 @@ import {
   type LaunchProgress,
   type OpenCycleInput,
 } from '../db/cycles';
+import { userNames } from '../db/directory';
 import { getOrg, listOrgs, type Org } from '../db/orgs';
 import { cycleProjectStates } from '../db/projects';
 import { ProblemError } from '../api/problem';
@@ -198,10 +199,13 @@ export function createCyclesService(deps: CyclesDeps) {
     },
 
     /** What the committee's figures and reports are computed from: the cycle, its projects' states, the org directory. */
-    async reportInputs(cycleId: string): Promise<{ cycle: CycleConfig; projects: ProjectState[]; orgs: Org[] }> {
+    /** What the cycle's reports are computed from, with the names of the people they name (lead and org secretaries). */
+    async reportInputs(cycleId: string): Promise<{ cycle: CycleConfig; projects: ProjectState[]; orgs: Org[]; people: Map<string, string> }> {
       const cycle = await getCycleConfig(db, cycleId);
       if (!cycle) throw cycleNotFound(cycleId);
-      return { cycle, projects: await cycleProjectStates(db, cycleId), orgs: await listOrgs(db) };
+      const [projects, orgs] = [await cycleProjectStates(db, cycleId), await listOrgs(db)];
+      const ids = [...new Set([...projects.map((p) => p.leadSecretaryId), ...orgs.flatMap((o) => (o.secretaryId ? [o.secretaryId] : []))])];
+      return { cycle, projects, orgs, people: await userNames(db, ids) };
     },
   };
 }

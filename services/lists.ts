@@ -306,15 +306,15 @@ export function createListsService(deps: ListsDeps) {
     /** The committee figures of a cycle (committee, inspectors, auditors), as GET /cycles/:id/figures answers them. */
     async figures(user: AuthenticatedUser, cycleId: string, asOf: string | undefined): Promise<CommitteeFigures> {
       requireCityReader(user);
-      const { cycle, projects, orgs } = await deps.cycles.reportInputs(cycleId);
-      return committeeFigures(projects, cycle, orgs, asOf ?? new Date().toISOString());
+      const { cycle, projects, orgs, people } = await deps.cycles.reportInputs(cycleId);
+      return committeeFigures(projects, cycle, orgs, asOf ?? new Date().toISOString(), people);
     },
 
     /** The best-of lists of a cycle (committee, inspectors, auditors), as GET /cycles/:id/best-of answers them. */
     async bestOf(user: AuthenticatedUser, cycleId: string): Promise<BestOfLists> {
       requireCityReader(user);
-      const { cycle, projects, orgs } = await deps.cycles.reportInputs(cycleId);
-      return bestOfLists(projects, cycle, orgs);
+      const { cycle, projects, orgs, people } = await deps.cycles.reportInputs(cycleId);
+      return bestOfLists(projects, cycle, orgs, people);
     },
 
     /**

@@ -114,7 +114,7 @@ const CommitteeFigures = open(
     missingEvidence: Type.Array(MissingEvidenceItem),
     lateEvidence: Type.Array(LateEvidenceItem),
     overdueLedger: Type.Array(LedgerItem),
-    keyProjectShortfall: Type.Array(open({ secretaryId: Str, orgIds: Type.Array(Str), orgNames: Type.Array(Str), keyProjects: Int, required: Int })),
+    keyProjectShortfall: Type.Array(open({ secretaryId: Str, secretaryName: Str, orgIds: Type.Array(Str), orgNames: Type.Array(Str), keyProjects: Int, required: Int })),
     labels: Type.Record(Str, Str),
   },
   'CommitteeFigures: counts by stage, type, org and unit; inspections per quarter; missing and late evidence; overdue ledger entries',
@@ -220,6 +220,7 @@ const AchievementsCompilation = open(
             orgName: Str,
             orgKindLabel: nullable(Str),
             leadSecretaryId: Str,
+            leadSecretaryName: Str,
             businessGoal: Str,
             indicators: Type.Array(open({ id: Str, name: Str, unit: Str, baseline: Num, target: Num, actual: nullable(Num), progress: Num, progressText: Str })),
             grade: Str,
@@ -244,6 +245,7 @@ const BestOfEntry = open({
   orgId: Str,
   orgName: Str,
   leadSecretaryId: Str,
+  leadSecretaryName: Str,
   type: Str,
   typeLabel: Str,
   isKey: Type.Boolean(),
@@ -290,8 +292,8 @@ const reportRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const { cycle, projects, orgs } = await load(request.params.id, currentUser(request));
-      const figures = committeeFigures(projects, cycle, orgs, request.query.asOf ?? new Date().toISOString());
+      const { cycle, projects, orgs, people } = await load(request.params.id, currentUser(request));
+      const figures = committeeFigures(projects, cycle, orgs, request.query.asOf ?? new Date().toISOString(), people);
       if (request.query.format === 'html') return reply.type('text/html; charset=utf-8').send(renderCommitteeFiguresHtml(figures));
       return figures;
     },
@@ -329,8 +331,8 @@ const reportRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const { cycle, projects, orgs } = await load(request.params.id, currentUser(request));
-      const compilation = achievementsCompilation(projects, cycle, orgs);
+      const { cycle, projects, orgs, people } = await load(request.params.id, currentUser(request));
+      const compilation = achievementsCompilation(projects, cycle, orgs, people);
       if (request.query.format === 'md') return reply.type('text/markdown; charset=utf-8').send(renderAchievementsCompilationMarkdown(compilation));
       if (request.query.format === 'json') return compilation;
       return reply.type('text/html; charset=utf-8').send(renderAchievementsCompilationHtml(compilation));
@@ -348,8 +350,8 @@ const reportRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const { cycle, projects, orgs } = await load(request.params.id, currentUser(request));
-      return bestOfLists(projects, cycle, orgs);
+      const { cycle, projects, orgs, people } = await load(request.params.id, currentUser(request));
+      return bestOfLists(projects, cycle, orgs, people);
     },
   );
 };

@@ -92,6 +92,9 @@ describe('committee figures and reports on a generated city', () => {
     const leadsKey = new Set(states.filter((s) => s.proposal.isKey && s.stage !== 'rejected').map((s) => s.leadSecretaryId));
     const expected = city.orgs.filter((o) => o.kind !== 'committee' && !leadsKey.has(o.secretaryId)).map((o) => o.secretaryId);
     expect([...named].sort()).toEqual([...new Set(expected)].sort());
+    // By name, as the users table has them, not by id.
+    const users = new Map((await h.db.selectFrom('users').select(['id', 'name']).execute()).map((u) => [u.id, u.name]));
+    for (const s of figures.keyProjectShortfall as { secretaryId: string; secretaryName: string }[]) expect(s.secretaryName).toBe(users.get(s.secretaryId));
   });
 
   it('ranks the best-of lists from accepted projects only, best first, with no project on both lists', async () => {
@@ -107,6 +110,11 @@ describe('committee figures and reports on a generated city', () => {
     const first = all[0].entries.map((e) => accepted.get(e.projectId)!);
     expect(first).toEqual([...first].sort((a, b) => b - a));
     expect(first[0]).toBe(Math.max(...accepted.values()));
+    const users = new Map((await h.db.selectFrom('users').select(['id', 'name']).execute()).map((u) => [u.id, u.name]));
+    for (const e of lists.lists.flatMap((l: { entries: { leadSecretaryId: string; leadSecretaryName: string }[] }) => l.entries)) {
+      expect(e.leadSecretaryName).toBe(users.get(e.leadSecretaryId));
+      expect(e.leadSecretaryName).not.toBe(e.leadSecretaryId);
+    }
   });
 
   it('renders the quarterly report and the achievements compilation as documents people can read and print', async () => {

@@ -161,9 +161,10 @@ describe('best-of lists (双十佳)', () => {
     expect(ids(10)).toEqual([['p-oc1', 'p-oc2', 'p-b1a'], []]);
   });
 
-  it('describes each entry for publication, with labels and figures', () => {
+  it('describes each entry for publication, with labels and figures, naming the lead secretary (their id when unknown)', () => {
     const base = makeCycle();
-    const [a] = bestOfLists(cycleProjects(base), base, ORGS).lists;
+    const [a] = bestOfLists(cycleProjects(base), base, ORGS, new Map([['s-oc2', '王外贸']])).lists;
+    expect(a.entries[0]).toMatchObject({ projectId: 'p-oc1', leadSecretaryId: 's-oc1', leadSecretaryName: 's-oc1' });
     expect(a.entries[1]).toEqual({
       rank: 2,
       projectId: 'p-oc2',
@@ -171,6 +172,7 @@ describe('best-of lists (双十佳)', () => {
       orgId: 'oc2',
       orgName: '市商务局机关党委',
       leadSecretaryId: 's-oc2',
+      leadSecretaryName: '王外贸',
       type: 'breakthrough',
       typeLabel: '破题型',
       isKey: true,

@@ -33,7 +33,7 @@ beforeAll(() => {
     },
     cycle,
   );
-  compilation = achievementsCompilation([...projects, stray], cycle, ORGS);
+  compilation = achievementsCompilation([...projects, stray], cycle, ORGS, new Map([['s-b1a', '陈预算']]));
 });
 
 describe('achievements compilation (成果汇编): content', () => {
@@ -65,6 +65,7 @@ describe('achievements compilation (成果汇编): content', () => {
       orgName: '预算处党支部',
       orgKindLabel: '党支部',
       leadSecretaryId: 's-b1a',
+      leadSecretaryName: '陈预算',
       businessGoal: '企业开办时间压缩至1个工作日',
       grade: 'good',
       gradeLabel: '良好',
@@ -82,7 +83,7 @@ describe('achievements compilation (成果汇编): content', () => {
 
   it('is plain JSON and deterministic', () => {
     expect(JSON.parse(JSON.stringify(compilation))).toEqual(compilation);
-    const again = achievementsCompilation([...projects].reverse().concat(), cycle, ORGS);
+    const again = achievementsCompilation([...projects].reverse().concat(), cycle, ORGS, new Map([['s-b1a', '陈预算']]));
     expect(again.units.slice(0, 2)).toEqual(compilation.units.slice(0, 2));
   });
 });

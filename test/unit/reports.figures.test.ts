@@ -30,7 +30,7 @@ let figures: CommitteeFigures;
 
 beforeAll(() => {
   projects = cycleProjects(cycle);
-  figures = committeeFigures(projects, cycle, ORGS, YEAR_END);
+  figures = committeeFigures(projects, cycle, ORGS, YEAR_END, new Map([['s-b1b', '李国库'], ['s-u3', '赵卫健']]));
 });
 
 const count = (items: { key: string; count: number }[], key: string) => items.find((i) => i.key === key)?.count;
@@ -241,12 +241,12 @@ describe('committee figures: inspections per quarter (季度督查)', () => {
 });
 
 describe('committee figures: key projects (每年至少领办1个重点项目)', () => {
-  it('names the secretaries leading fewer key projects than required, a rejected one not counting', () => {
+  it('names the secretaries (by name when the directory knows them) leading fewer key projects than required, a rejected one not counting', () => {
     expect(figures.keyProjectShortfall).toEqual([
-      { secretaryId: 's-b1b', orgIds: ['b1b'], orgNames: ['国库处党支部'], keyProjects: 0, required: 1 },
-      { secretaryId: 's-u2', orgIds: ['u2'], orgNames: ['市商务局党组'], keyProjects: 0, required: 1 },
-      { secretaryId: 's-b2a', orgIds: ['b2a'], orgNames: ['外贸处党支部'], keyProjects: 0, required: 1 },
-      { secretaryId: 's-u3', orgIds: ['u3'], orgNames: ['市卫健委党组'], keyProjects: 0, required: 1 },
+      { secretaryId: 's-b1b', secretaryName: '李国库', orgIds: ['b1b'], orgNames: ['国库处党支部'], keyProjects: 0, required: 1 },
+      { secretaryId: 's-u2', secretaryName: 's-u2', orgIds: ['u2'], orgNames: ['市商务局党组'], keyProjects: 0, required: 1 },
+      { secretaryId: 's-b2a', secretaryName: 's-b2a', orgIds: ['b2a'], orgNames: ['外贸处党支部'], keyProjects: 0, required: 1 },
+      { secretaryId: 's-u3', secretaryName: '赵卫健', orgIds: ['u3'], orgNames: ['市卫健委党组'], keyProjects: 0, required: 1 },
     ]);
     // Independently: every directory secretary but the committee's, with no counting key project.
     const expected = ORGS.filter((o) => o.kind !== 'committee' && o.secretaryId)
@@ -265,7 +265,7 @@ describe('committee figures: key projects (每年至少领办1个重点项目)',
 describe('committee figures: output', () => {
   it('is plain JSON with Chinese labels, and the same inputs give the same output', () => {
     expect(JSON.parse(JSON.stringify(figures))).toEqual(figures);
-    expect(committeeFigures([...projects].reverse(), cycle, ORGS, YEAR_END)).toEqual(figures);
+    expect(committeeFigures([...projects].reverse(), cycle, ORGS, YEAR_END, new Map([['s-b1b', '李国库'], ['s-u3', '赵卫健']]))).toEqual(figures);
     expect(figures.labels.rectificationRate).toBe('整改率');
     expect(figures).toMatchObject({ cycleId: 'cycle-2025', year: 2025, asOf: YEAR_END });
   });
