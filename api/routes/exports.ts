@@ -1,14 +1,15 @@
 /**
  * Exports (导出): the ledger, the project list, the committee figures and the best-of lists as
  * .xlsx and as CSV (UTF-8 with BOM), with the same filters and the same visibility as their JSON
- * routes (GET /ledger, GET /projects, GET /cycles/:id/figures, GET /cycles/:id/best-of).
+ * routes (GET /ledger, GET /projects, GET /cycles/:id/figures, GET /cycles/:id/best-of,
+ * GET /secretaries/:id/annual-tasks).
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
 import { bestOfTable, bestOfTables, FIGURE_TABLE_TITLES, FIGURE_TABLES, figuresTables, ledgerTable, projectsTable } from '../../exports/lists';
-import { writeCsv, writeXlsx, type Table } from '../../exports/sheet';
-import { createListsService } from '../../services/lists';
+import { decimal, percent, table, text, writeCsv, writeXlsx, type ColumnSpec, type Table } from '../../exports/sheet';
+import { createListsService, type AnnualTaskList, type TaskProject } from '../../services/lists';
 import { currentUser } from '../plugins/auth';
 import { problemResponses } from '../problem';
 import { LedgerFilters } from './lists';
@@ -49,6 +50,47 @@ function attachment(reply: FastifyReply, fileName: string, asciiName: string, co
 
 /** Safe in a file name: letters, digits, dot, dash, underscore. */
 const fileSafe = (value: string) => value.replace(/[^A-Za-z0-9._-]/g, '_');
+
+/** One row of the annual task list export: a (sub-)project with one of its indicators. */
+interface AnnualTaskRow {
+  project: TaskProject;
+  parent: TaskProject | null;
+  indicator: TaskProject['indicators'][number] | null;
+}
+
+const ANNUAL_TASK_COLUMNS: ColumnSpec<AnnualTaskRow>[] = [
+  { header: '年度周期', width: 16, kind: text, value: (r) => r.project.cycleId },
+  { header: '项目编号', width: 18, kind: text, value: (r) => r.project.id },
+  { header: '项目名称', width: 32, kind: text, value: (r) => r.project.title },
+  { header: '层级', width: 10, kind: text, value: (r) => (r.parent ? '子项目' : '书记项目') },
+  { header: '上级项目', width: 28, kind: text, value: (r) => r.parent?.title ?? null },
+  { header: '承担党组织', width: 22, kind: text, value: (r) => r.project.orgName ?? r.project.orgId },
+  { header: '牵头书记', width: 14, kind: text, value: (r) => r.project.leadSecretaryName ?? r.project.leadSecretaryId },
+  { header: '类型', width: 10, kind: text, value: (r) => r.project.typeLabel },
+  { header: '重点项目', width: 10, kind: { type: 'boolean' }, value: (r) => r.project.isKey },
+  { header: '阶段', width: 10, kind: text, value: (r) => r.project.stageLabel },
+  { header: '总体进度', width: 10, kind: percent(0), value: (r) => r.project.progress },
+  { header: '指标', width: 20, kind: text, value: (r) => r.indicator?.name ?? null },
+  { header: '单位', width: 8, kind: text, value: (r) => r.indicator?.unit ?? null },
+  { header: '基线', width: 10, kind: decimal(2), value: (r) => r.indicator?.baseline ?? null },
+  { header: '目标', width: 10, kind: decimal(2), value: (r) => r.indicator?.target ?? null },
+  { header: '实际', width: 10, kind: decimal(2), value: (r) => r.indicator?.actual ?? null },
+  { header: '指标完成度', width: 12, kind: percent(0), value: (r) => r.indicator?.progress ?? null },
+];
+
+/** The annual task list flattened: each project, then its sub-projects, one row per indicator (one row without any). */
+export function annualTasksTable(list: AnnualTaskList): Table {
+  const rows: AnnualTaskRow[] = [];
+  const add = (project: TaskProject, parent: TaskProject | null) => {
+    if (project.indicators.length === 0) rows.push({ project, parent, indicator: null });
+    for (const indicator of project.indicators) rows.push({ project, parent, indicator });
+  };
+  for (const p of list.projects) {
+    add(p, null);
+    for (const child of p.subProjects) add(child, p);
+  }
+  return table({ name: '年度攻坚清单', columns: ANNUAL_TASK_COLUMNS, rows });
+}
 
 const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const lists = createListsService({ db: app.deps.db, projects: app.services.projects, cycles: app.services.cycles });
@@ -106,6 +148,18 @@ const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const tables = figuresTables(await lists.figures(user, p.id, q.asOf));
       const one = q.table ?? 'orgs';
       return { name: `工委数据-${p.id}`, ascii: `figures-${fileSafe(p.id)}`, xlsx: FIGURE_TABLES.map((t) => tables[t]), csv: tables[one] };
+    },
+  );
+
+  const AnnualTasksQuery = Type.Object({ cycle: Type.Optional(Type.String({ maxLength: 80, description: '年度周期；缺省为全部' })) }, closed);
+  both<Static<typeof AnnualTasksQuery>>(
+    '/exports/secretaries/:id/annual-tasks',
+    "A secretary's annual task list (年度攻坚清单), one row per indicator of each project and sub-project; readable as GET /secretaries/:id/annual-tasks",
+    AnnualTasksQuery,
+    IdParams,
+    async (user, q, p) => {
+      const t = annualTasksTable(await lists.annualTasks(user, p.id, q.cycle));
+      return { name: `年度攻坚清单-${p.id}`, ascii: `annual-tasks-${fileSafe(p.id)}`, xlsx: [t], csv: t };
     },
   );
 
