@@ -25,7 +25,8 @@
  *
  *   BENCH_SCALE_PROJECTS (2800), BENCH_BIG_PROJECTS (28000), BENCH_BIG_UNITS (400),
  *   BENCH_STORM_PROJECTS (300; 0 skips), BENCH_STORM_LEAD_SECONDS (derived), BENCH_CONCURRENCY (16),
- *   BENCH_VERIFY_CONCURRENCY (8), BENCH_SEED (1), BENCH_LATENCY_REQUESTS (100)
+ *   BENCH_VERIFY_CONCURRENCY (8), BENCH_SEED (1), BENCH_LATENCY_REQUESTS (100), BENCH_SCALE_STOP_AT (an
+ *   instant: a launch still running then is stopped and measured as far as it got)
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -69,6 +70,7 @@ export const RESULTS_DIR = path.join(__dirname, 'results');
 
 const round = (x: number, digits = 1) => Number(x.toFixed(digits));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const stopAtMs = () => (process.env.BENCH_SCALE_STOP_AT ? Date.parse(process.env.BENCH_SCALE_STOP_AT) : Infinity);
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -118,20 +120,31 @@ async function launchCity(b: Bench, city: GeneratedCity) {
   const topLevel = city.projects.length;
   await openCycle(b.db, { cycle: city.cycle, orgs: city.orgs, users: city.users, projects: city.projects });
   const t = performance.now();
-  await b.client.workflow.execute(launchCycleWorkflow, { workflowId: launchWorkflowId(cycleId), taskQueue: b.taskQueue, args: [{ cycleId, batchSize: 100, concurrency: CONCURRENCY }] });
+  const handle = await b.client.workflow.start(launchCycleWorkflow, { workflowId: launchWorkflowId(cycleId), taskQueue: b.taskQueue, args: [{ cycleId, batchSize: 100, concurrency: CONCURRENCY }] });
+  // BENCH_SCALE_STOP_AT (an instant): a launch still running then is stopped, and the figures are those of what it started.
+  const stopAt = stopAtMs();
+  let timer: NodeJS.Timeout | undefined;
+  const stopped = Number.isFinite(stopAt)
+    ? await Promise.race([handle.result().then(() => false), new Promise<boolean>((r) => (timer = setTimeout(() => r(true), Math.max(0, stopAt - Date.now()))))])
+    : await handle.result().then(() => false);
+  clearTimeout(timer);
+  if (stopped) await handle.terminate('BENCH_SCALE_STOP_AT reached');
   const launchSeconds = (performance.now() - t) / 1000;
-  const deadline = Date.now() + Math.max(20 * 60_000, topLevel * 100);
+  // Stopped: what was started is what visibility lists (the last batch may be started but not yet marked).
+  if (stopped) await sleep(5000);
+  const started = stopped ? (await b.client.workflow.count(`CycleId = "${cycleId}"`)).count : topLevel;
+  const deadline = stopped ? Date.now() + 60_000 : Date.now() + Math.max(20 * 60_000, topLevel * 100);
   let projected: number;
   for (;;) {
     projected = await countRows(b.db, sql<{ n: string }>`select count(*) as n from projects where cycle_id = ${cycleId} and parent_id is null`);
-    if (projected >= topLevel || Date.now() > deadline) break;
+    if (projected >= started || Date.now() > deadline) break;
     await sleep(1000);
   }
   const projectedSeconds = (performance.now() - t) / 1000;
   let workflows = 0;
   for (let i = 0; i < 120; i++) {
     workflows = (await b.client.workflow.count(`CycleId = "${cycleId}"`)).count;
-    if (workflows >= topLevel) break;
+    if (workflows >= started) break;
     await sleep(1000);
   }
   // What one launch costs Temporal: the events, workflow tasks and activities in a launched project's history.
@@ -147,12 +160,13 @@ async function launchCity(b: Bench, city: GeneratedCity) {
     },
     projectsInCity: city.projects.length + city.projects.reduce((n, p) => n + p.children.length, 0),
     topLevelWorkflows: topLevel,
+    ...(stopped ? { stoppedEarly: true, startedBeforeStop: started } : {}),
     launchSeconds: round(launchSeconds),
-    launchStartsPerSecond: round(topLevel / launchSeconds),
+    launchStartsPerSecond: round(started / launchSeconds),
     allProjectedSeconds: round(projectedSeconds),
     workflowsCounted: workflows,
     projectionsCounted: projected,
-    nothingLost: workflows === topLevel && projected === topLevel,
+    nothingLost: workflows === started && projected === started,
   };
 }
 
