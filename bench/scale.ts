@@ -496,7 +496,7 @@ export function scaleHtml(report: Record<string, unknown>): string {
   const s = get('deadlineStorm');
   if (s) rows.push(['deadline storm projects/s ÷ launch starts/s', `${s.inProgressAtDeadline} projects due at once: all done ${s.allDoneAfterDeadlineSeconds} s after the deadline (${s.inspectionDueEvents} events, ${s.inspectionRowsDue} rows, ${s.inspectionTasks} tasks, ${s.missingEvidenceNotices} notices)`, Number(s.ratioToLaunchRate), undefined, 'higher']);
   const big = get('bigLaunch');
-  if (big) rows.push(['province launch starts/s ÷ empty starts/s', `${big.projectsInCity} projects, ${big.topLevelWorkflows} workflows: ${big.launchStartsPerSecond}/s vs ${big.baselineEmptyStartsPerSecond}/s; ${big.workflowsCounted} counted, ${big.projectionsCounted} projected`, Number(big.ratio), 0.5, 'higher']);
+  if (big) rows.push(['province launch starts/s ÷ empty starts/s', `${big.projectsInCity} projects, ${big.topLevelWorkflows} workflows${big.stoppedEarly ? ` (stopped at BENCH_SCALE_STOP_AT after ${big.startedBeforeStop} started)` : ''}: ${big.launchStartsPerSecond}/s vs ${big.baselineEmptyStartsPerSecond}/s; ${big.workflowsCounted} counted, ${big.projectionsCounted} projected`, Number(big.ratio), 0.5, 'higher']);
   const m = get('memory') as { withCity?: Numbers; afterBig?: Numbers; ratioRss?: number } | undefined;
   if (m?.withCity) rows.push(['RSS after province ÷ RSS with city', `${m.withCity.rssMiB} MiB with ${m.withCity.openWorkflows} open${m.afterBig ? `; ${m.afterBig.rssMiB} MiB with ${m.afterBig.openWorkflows} open` : ''}`, m.ratioRss, 1.1, 'near1']);
   if (lat) {
