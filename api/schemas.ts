@@ -238,6 +238,18 @@ const AcceptanceResponse = open({
   at: Str,
 });
 
+/**
+ * The names of the people and orgs an answer refers to, by id: a person or org the directory does
+ * not know keeps its id; the engine's actors (`system:timer`, `system:rollup`) carry a Chinese label.
+ */
+export const Names = Type.Object(
+  {
+    users: Type.Record(Type.String(), Type.String(), { description: '用户 id → 姓名' }),
+    orgs: Type.Record(Type.String(), Type.String(), { description: '组织 id → 名称' }),
+  },
+  { description: '本答复涉及的人员和组织名称' },
+);
+
 /** A project as callers see it: the lifecycle state and how many events made it. */
 export const ProjectResponse = Type.Object({
   id: Type.String(),
@@ -261,6 +273,7 @@ export const ProjectResponse = Type.Object({
   dispatch: nullable(DispatchResponse),
   selfAssessment: nullable(SelfAssessmentResponse),
   acceptance: nullable(AcceptanceResponse),
+  names: Names,
 });
 
 export const ProjectListResponse = Type.Object({

@@ -20,6 +20,7 @@ import {
   type WorkflowCode,
 } from '../../audit';
 import { getCycleConfig } from '../../db/cycles';
+import { IdCollector, resolveNames } from '../../services/names';
 import { currentUser } from '../plugins/auth';
 import { ProblemError, problemResponses } from '../problem';
 import * as S from '../schemas';
@@ -100,6 +101,7 @@ const Timeline = Type.Object({
   projects: Type.Array(AuditProject),
   entries: Type.Array(TimelineEntry),
   replayFailures: Type.Array(Type.Object({ projectId: Type.String(), seq: Type.Integer(), message: Type.String() })),
+  names: S.Names,
 });
 const ProjectSnapshot = {
   projectId: Type.String(),
@@ -187,7 +189,13 @@ const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesOptions> = async (app, o
     async (request) => {
       requireAuditor(request);
       const log = await logFreshness(app.deps, request.params.id);
-      return guarded(async () => ({ ...(await projectTimeline(deps(), request.params.id)), ...(log ? { log } : {}) }));
+      return guarded(async () => {
+        const timeline = await projectTimeline(deps(), request.params.id);
+        // Who acted, by name: a person's name, a timer's label (系统（定时器）), an unknown id as itself.
+        const ids = new IdCollector();
+        for (const e of timeline.entries) ids.actor(e.actor);
+        return { ...timeline, names: await resolveNames(app.deps.db, ids), ...(log ? { log } : {}) };
+      });
     },
   );
 

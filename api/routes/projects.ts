@@ -4,6 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { AuthenticatedUser } from '../../db/auth';
 import { STAGE_LABELS, type ProjectState } from '../../workflows/lifecycle';
 import type { ProjectView } from '../../workflows/messages';
+import { projectNames, type Names } from '../../services/names';
 import { inActionScope, type ActionOutcome } from '../../services/projects';
 import { currentUser } from '../plugins/auth';
 import { ProblemError, problemResponses } from '../problem';
@@ -11,7 +12,8 @@ import * as S from '../schemas';
 
 const errors = problemResponses(400, 401, 403, 404, 409, 422, 429, 503);
 
-export function projectResponse(view: ProjectView): Static<typeof S.ProjectResponse> {
+/** A project as the routes answer it, with the names of the people and orgs it refers to. */
+export function projectResponse(view: ProjectView, names: Names): Static<typeof S.ProjectResponse> {
   const s: ProjectState = view.state;
   return {
     id: s.id,
@@ -35,11 +37,14 @@ export function projectResponse(view: ProjectView): Static<typeof S.ProjectRespo
     dispatch: s.dispatch,
     selfAssessment: s.selfAssessment,
     acceptance: s.acceptance,
+    names,
   };
 }
 
 const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const projects = app.services.projects;
+  /** The project with its names: one users and one orgs query, run together. */
+  const answer = async (view: ProjectView) => projectResponse(view, await projectNames(app.deps.db, view.state));
 
   // ---- Propose (立项申报) ------------------------------------------------------------------
   app.post(
@@ -54,7 +59,7 @@ const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request, reply) => {
       const view = await projects.propose(currentUser(request), request.body, { idempotencyKey: request.headers['idempotency-key'] });
-      return reply.status(201).send(projectResponse(view));
+      return reply.status(201).send(await answer(view));
     },
   );
 
@@ -90,7 +95,7 @@ const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/projects/:id',
     { schema: { tags: ['projects'], summary: 'A project: state, indicators, children, ledger', params: S.IdParam, response: { 200: S.ProjectResponse, ...errors } } },
-    async (request) => projectResponse((await projects.read(currentUser(request), request.params.id)).view),
+    async (request) => answer((await projects.read(currentUser(request), request.params.id)).view),
   );
 
   // ---- Lifecycle actions ------------------------------------------------------------------
@@ -108,7 +113,7 @@ const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
       async (request) => {
         const user = currentUser(request);
         const result = await inActionScope(user.id, request.headers['idempotency-key'], `POST ${request.url}`, () => handler(user, request.params, request.body));
-        return projectResponse(await projects.viewAfter(result));
+        return answer(await projects.viewAfter(result));
       },
     );
   }

@@ -667,6 +667,17 @@ export interface paths {
                                 /** @description events the workflow has applied (null when it cannot be asked) */
                                 workflowSeq: number | null;
                             };
+                            /** @description 本答复涉及的人员和组织名称 */
+                            names: {
+                                /** @description 组织 id → 名称 */
+                                orgs: {
+                                    [key: string]: string;
+                                };
+                                /** @description 用户 id → 姓名 */
+                                users: {
+                                    [key: string]: string;
+                                };
+                            };
                             projectId: string;
                             projects: {
                                 cycleId: string;
@@ -8910,6 +8921,17 @@ export interface paths {
                             } & {
                                 [key: string]: unknown;
                             })[];
+                            /** @description 本答复涉及的人员和组织名称 */
+                            names: {
+                                /** @description 组织 id → 名称 */
+                                orgs: {
+                                    [key: string]: string;
+                                };
+                                /** @description 用户 id → 姓名 */
+                                users: {
+                                    [key: string]: string;
+                                };
+                            };
                             orgId: string;
                             parentId: string | null;
                             progress: number;
@@ -9355,6 +9377,17 @@ export interface paths {
                             } & {
                                 [key: string]: unknown;
                             })[];
+                            /** @description 本答复涉及的人员和组织名称 */
+                            names: {
+                                /** @description 组织 id → 名称 */
+                                orgs: {
+                                    [key: string]: string;
+                                };
+                                /** @description 用户 id → 姓名 */
+                                users: {
+                                    [key: string]: string;
+                                };
+                            };
                             orgId: string;
                             parentId: string | null;
                             progress: number;
@@ -9805,6 +9838,17 @@ export interface paths {
                             } & {
                                 [key: string]: unknown;
                             })[];
+                            /** @description 本答复涉及的人员和组织名称 */
+                            names: {
+                                /** @description 组织 id → 名称 */
+                                orgs: {
+                                    [key: string]: string;
+                                };
+                                /** @description 用户 id → 姓名 */
+                                users: {
+                                    [key: string]: string;
+                                };
+                            };
                             orgId: string;
                             parentId: string | null;
                             progress: number;
@@ -10271,6 +10315,17 @@ export interface paths {
                             } & {
                                 [key: string]: unknown;
                             })[];
+                            /** @description 本答复涉及的人员和组织名称 */
+                            names: {
+                                /** @description 组织 id → 名称 */
+                                orgs: {
+                                    [key: string]: string;
+                                };
+                                /** @description 用户 id → 姓名 */
+                                users: {
+                                    [key: string]: string;
+                                };
+                            };
                             orgId: string;
                             parentId: string | null;
                             progress: number;
@@ -10772,6 +10827,17 @@ export interface paths {
                             } & {
                                 [key: string]: unknown;
                             })[];
+                            /** @description 本答复涉及的人员和组织名称 */
+                            names: {
+                                /** @description 组织 id → 名称 */
+                                orgs: {
+                                    [key: string]: string;
+                                };
+                                /** @description 用户 id → 姓名 */
+                                users: {
+                                    [key: string]: string;
+                                };
+                            };
                             orgId: string;
                             parentId: string | null;
                             progress: number;
@@ -11255,6 +11321,17 @@ export interface paths {
                             } & {
                                 [key: string]: unknown;
                             })[];
+                            /** @description 本答复涉及的人员和组织名称 */
+                            names: {
+                                /** @description 组织 id → 名称 */
+                                orgs: {
+                                    [key: string]: string;
+                                };
+                                /** @description 用户 id → 姓名 */
+                                users: {
+                                    [key: string]: string;
+                                };
+                            };
                             orgId: string;
                             parentId: string | null;
                             progress: number;
@@ -11728,6 +11805,17 @@ export interface paths {
                             } & {
                                 [key: string]: unknown;
                             })[];
+                            /** @description 本答复涉及的人员和组织名称 */
+                            names: {
+                                /** @description 组织 id → 名称 */
+                                orgs: {
+                                    [key: string]: string;
+                                };
+                                /** @description 用户 id → 姓名 */
+                                users: {
+                                    [key: string]: string;
+                                };
+                            };
                             orgId: string;
                             parentId: string | null;
                             progress: number;
@@ -12201,6 +12289,17 @@ export interface paths {
                             } & {
                                 [key: string]: unknown;
                             })[];
+                            /** @description 本答复涉及的人员和组织名称 */
+                            names: {
+                                /** @description 组织 id → 名称 */
+                                orgs: {
+                                    [key: string]: string;
+                                };
+                                /** @description 用户 id → 姓名 */
+                                users: {
+                                    [key: string]: string;
+                                };
+                            };
                             orgId: string;
                             parentId: string | null;
                             progress: number;
@@ -12673,6 +12772,17 @@ export interface paths {
                             } & {
                                 [key: string]: unknown;
                             })[];
+                            /** @description 本答复涉及的人员和组织名称 */
+                            names: {
+                                /** @description 组织 id → 名称 */
+                                orgs: {
+                                    [key: string]: string;
+                                };
+                                /** @description 用户 id → 姓名 */
+                                users: {
+                                    [key: string]: string;
+                                };
+                            };
                             orgId: string;
                             parentId: string | null;
                             progress: number;
@@ -13135,6 +13245,17 @@ export interface paths {
                             } & {
                                 [key: string]: unknown;
                             })[];
+                            /** @description 本答复涉及的人员和组织名称 */
+                            names: {
+                                /** @description 组织 id → 名称 */
+                                orgs: {
+                                    [key: string]: string;
+                                };
+                                /** @description 用户 id → 姓名 */
+                                users: {
+                                    [key: string]: string;
+                                };
+                            };
                             orgId: string;
                             parentId: string | null;
                             progress: number;
@@ -13602,6 +13723,17 @@ export interface paths {
                             } & {
                                 [key: string]: unknown;
                             })[];
+                            /** @description 本答复涉及的人员和组织名称 */
+                            names: {
+                                /** @description 组织 id → 名称 */
+                                orgs: {
+                                    [key: string]: string;
+                                };
+                                /** @description 用户 id → 姓名 */
+                                users: {
+                                    [key: string]: string;
+                                };
+                            };
                             orgId: string;
                             parentId: string | null;
                             progress: number;
@@ -14065,6 +14197,17 @@ export interface paths {
                             } & {
                                 [key: string]: unknown;
                             })[];
+                            /** @description 本答复涉及的人员和组织名称 */
+                            names: {
+                                /** @description 组织 id → 名称 */
+                                orgs: {
+                                    [key: string]: string;
+                                };
+                                /** @description 用户 id → 姓名 */
+                                users: {
+                                    [key: string]: string;
+                                };
+                            };
                             orgId: string;
                             parentId: string | null;
                             progress: number;
@@ -14533,6 +14676,17 @@ export interface paths {
                             } & {
                                 [key: string]: unknown;
                             })[];
+                            /** @description 本答复涉及的人员和组织名称 */
+                            names: {
+                                /** @description 组织 id → 名称 */
+                                orgs: {
+                                    [key: string]: string;
+                                };
+                                /** @description 用户 id → 姓名 */
+                                users: {
+                                    [key: string]: string;
+                                };
+                            };
                             orgId: string;
                             parentId: string | null;
                             progress: number;
@@ -14996,6 +15150,17 @@ export interface paths {
                             } & {
                                 [key: string]: unknown;
                             })[];
+                            /** @description 本答复涉及的人员和组织名称 */
+                            names: {
+                                /** @description 组织 id → 名称 */
+                                orgs: {
+                                    [key: string]: string;
+                                };
+                                /** @description 用户 id → 姓名 */
+                                users: {
+                                    [key: string]: string;
+                                };
+                            };
                             orgId: string;
                             parentId: string | null;
                             progress: number;
@@ -15457,6 +15622,17 @@ export interface paths {
                             } & {
                                 [key: string]: unknown;
                             })[];
+                            /** @description 本答复涉及的人员和组织名称 */
+                            names: {
+                                /** @description 组织 id → 名称 */
+                                orgs: {
+                                    [key: string]: string;
+                                };
+                                /** @description 用户 id → 姓名 */
+                                users: {
+                                    [key: string]: string;
+                                };
+                            };
                             orgId: string;
                             parentId: string | null;
                             progress: number;
@@ -15921,6 +16097,17 @@ export interface paths {
                             } & {
                                 [key: string]: unknown;
                             })[];
+                            /** @description 本答复涉及的人员和组织名称 */
+                            names: {
+                                /** @description 组织 id → 名称 */
+                                orgs: {
+                                    [key: string]: string;
+                                };
+                                /** @description 用户 id → 姓名 */
+                                users: {
+                                    [key: string]: string;
+                                };
+                            };
                             orgId: string;
                             parentId: string | null;
                             progress: number;
@@ -16385,6 +16572,17 @@ export interface paths {
                             } & {
                                 [key: string]: unknown;
                             })[];
+                            /** @description 本答复涉及的人员和组织名称 */
+                            names: {
+                                /** @description 组织 id → 名称 */
+                                orgs: {
+                                    [key: string]: string;
+                                };
+                                /** @description 用户 id → 姓名 */
+                                users: {
+                                    [key: string]: string;
+                                };
+                            };
                             orgId: string;
                             parentId: string | null;
                             progress: number;
@@ -16848,6 +17046,17 @@ export interface paths {
                             } & {
                                 [key: string]: unknown;
                             })[];
+                            /** @description 本答复涉及的人员和组织名称 */
+                            names: {
+                                /** @description 组织 id → 名称 */
+                                orgs: {
+                                    [key: string]: string;
+                                };
+                                /** @description 用户 id → 姓名 */
+                                users: {
+                                    [key: string]: string;
+                                };
+                            };
                             orgId: string;
                             parentId: string | null;
                             progress: number;
@@ -17310,6 +17519,17 @@ export interface paths {
                             } & {
                                 [key: string]: unknown;
                             })[];
+                            /** @description 本答复涉及的人员和组织名称 */
+                            names: {
+                                /** @description 组织 id → 名称 */
+                                orgs: {
+                                    [key: string]: string;
+                                };
+                                /** @description 用户 id → 姓名 */
+                                users: {
+                                    [key: string]: string;
+                                };
+                            };
                             orgId: string;
                             parentId: string | null;
                             progress: number;
@@ -17774,6 +17994,17 @@ export interface paths {
                             } & {
                                 [key: string]: unknown;
                             })[];
+                            /** @description 本答复涉及的人员和组织名称 */
+                            names: {
+                                /** @description 组织 id → 名称 */
+                                orgs: {
+                                    [key: string]: string;
+                                };
+                                /** @description 用户 id → 姓名 */
+                                users: {
+                                    [key: string]: string;
+                                };
+                            };
                             orgId: string;
                             parentId: string | null;
                             progress: number;
@@ -18241,6 +18472,17 @@ export interface paths {
                             } & {
                                 [key: string]: unknown;
                             })[];
+                            /** @description 本答复涉及的人员和组织名称 */
+                            names: {
+                                /** @description 组织 id → 名称 */
+                                orgs: {
+                                    [key: string]: string;
+                                };
+                                /** @description 用户 id → 姓名 */
+                                users: {
+                                    [key: string]: string;
+                                };
+                            };
                             orgId: string;
                             parentId: string | null;
                             progress: number;
@@ -18701,6 +18943,17 @@ export interface paths {
                             } & {
                                 [key: string]: unknown;
                             })[];
+                            /** @description 本答复涉及的人员和组织名称 */
+                            names: {
+                                /** @description 组织 id → 名称 */
+                                orgs: {
+                                    [key: string]: string;
+                                };
+                                /** @description 用户 id → 姓名 */
+                                users: {
+                                    [key: string]: string;
+                                };
+                            };
                             orgId: string;
                             parentId: string | null;
                             progress: number;
@@ -19163,6 +19416,17 @@ export interface paths {
                             } & {
                                 [key: string]: unknown;
                             })[];
+                            /** @description 本答复涉及的人员和组织名称 */
+                            names: {
+                                /** @description 组织 id → 名称 */
+                                orgs: {
+                                    [key: string]: string;
+                                };
+                                /** @description 用户 id → 姓名 */
+                                users: {
+                                    [key: string]: string;
+                                };
+                            };
                             orgId: string;
                             parentId: string | null;
                             progress: number;
