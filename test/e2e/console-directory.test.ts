@@ -193,7 +193,7 @@ describe('the committee’s directory pages in Chromium', () => {
     expect((await h.get('u-committee', '/users/u-dup')).statusCode).toBe(404);
   });
 
-  it('hands the new org over to its secretary (交接): the tree shows the new secretary', async () => {
+  it('hands the new org over to its secretary (交接) and renames it (a sibling’s name refused beside the field); closing an org with people is refused', async () => {
     const page = await as('u-committee');
     await page.goto(`${base}/app/orgs`);
     await page.getByTestId('org-node-org-b9').click();
@@ -209,6 +209,18 @@ describe('the committee’s directory pages in Chromium', () => {
     await expect.poll(() => page.getByTestId('orgs-notice').textContent()).toContain('书记已更换为王绩效');
     await expect.poll(() => page.getByTestId('org-node-org-b9').textContent()).toContain('书记：王绩效');
     expect((await h.get('u-committee', '/orgs/org-b9')).json()).toMatchObject({ secretaryId: 'u-sec-b9', secretaryName: '王绩效' });
+
+    // Renaming: a sibling's name is refused beside the name; a new one shows in the tree.
+    await page.getByRole('button', { name: '编辑' }).click();
+    const edit = dialog(page, '编辑组织');
+    await edit.getByLabel('组织名称').fill('预算处党支部');
+    await edit.getByRole('button', { name: '确定' }).click();
+    await expect.poll(() => fieldError(edit, '组织名称').textContent()).toContain('已有同名组织“预算处党支部”');
+    await edit.getByLabel('组织名称').fill('绩效管理处党支部');
+    await edit.getByRole('button', { name: '确定' }).click();
+    await edit.waitFor({ state: 'hidden' });
+    await expect.poll(() => page.getByTestId('org-node-org-b9').textContent()).toContain('绩效管理处党支部');
+    expect((await h.get('u-committee', '/orgs/org-b9')).json().name).toBe('绩效管理处党支部');
 
     // Closing an org that still has people is refused, with the server's reason in the dialog.
     await page.getByTestId('org-node-org-b1').click();
@@ -234,6 +246,7 @@ describe('the committee’s directory pages in Chromium', () => {
     await pick(page, change, '新书记', '钱预算（书记）');
     await change.getByRole('button', { name: '确定' }).click();
     await expect.poll(() => change.getByTestId('handover-result').textContent()).toContain(`已移交项目 1 个：${projectId}`);
+    expect(await change.textContent()).toContain('书记已由预算处党支部书记更换为钱预算');
     await screenshot(page, 'orgs-handover-laptop');
     await change.getByRole('button', { name: '关闭', exact: true }).click();
     await expect.poll(() => page.getByTestId('org-node-org-b1').textContent()).toContain('书记：钱预算');
@@ -421,11 +434,11 @@ describe('the committee’s directory pages in Chromium', () => {
   });
 
   it('no page logged a console error (beyond the browser’s own log line of each refusal the tests provoke)', () => {
-    // Chromium logs every 4xx answer as “Failed to load resource”: here the five refusals above
-    // (duplicate org id, duplicate username, closing an org with people, disabling a secretary,
+    // Chromium logs every 4xx answer as “Failed to load resource”: here the six refusals above
+    // (duplicate org id, duplicate username, a sibling's name, closing an org with people, disabling a secretary,
     // a secretary's change of role).
     const refusals = errors.filter((e) => /Failed to load resource: the server responded with a status of 409/.test(e.text));
     expect(errors.filter((e) => !refusals.includes(e))).toEqual([]);
-    expect(refusals.map((e) => new URL(e.page).pathname)).toEqual(['/app/orgs', '/app/users', '/app/orgs', '/app/users', '/app/users']);
+    expect(refusals.map((e) => new URL(e.page).pathname)).toEqual(['/app/orgs', '/app/users', '/app/orgs', '/app/orgs', '/app/users', '/app/users']);
   });
 });
