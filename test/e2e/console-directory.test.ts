@@ -246,7 +246,7 @@ describe('the committee’s directory pages in Chromium', () => {
     await pick(page, change, '新书记', '钱预算（书记）');
     await change.getByRole('button', { name: '确定' }).click();
     await expect.poll(() => change.getByTestId('handover-result').textContent()).toContain(`已移交项目 1 个：${projectId}`);
-    expect(await change.textContent()).toContain('书记已由预算处党支部书记更换为钱预算');
+    await expect.poll(() => change.textContent()).toContain('书记已由预算处党支部书记更换为钱预算');
     await screenshot(page, 'orgs-handover-laptop');
     await change.getByRole('button', { name: '关闭', exact: true }).click();
     await expect.poll(() => page.getByTestId('org-node-org-b1').textContent()).toContain('书记：钱预算');
