@@ -107,14 +107,31 @@ function collectOrgUserLike(ids: IdCollector, value: unknown): void {
   if (typeof v.userId === 'string') ids.user(v.userId);
 }
 
-/** Looks the collected ids up (two queries); unknown people and orgs keep their id, engine actors their label. */
-export async function resolveNames(db: Db, ids: IdCollector): Promise<Names> {
-  const people = [...ids.users].filter((id) => !id.startsWith('system:'));
-  const { users, orgs } = await namesByIds(db, people, [...ids.orgs]);
+/** Looks the collected ids up (two queries); unknown people and orgs keep their id, engine actors their label; `maybe` ids are named only when known. */
+export async function resolveNames(db: Db, ids: IdCollector, maybe: ReadonlySet<string> = new Set()): Promise<Names> {
+  const people = [...new Set([...ids.users, ...maybe])].filter((id) => !id.startsWith('system:'));
+  const { users, orgs } = await namesByIds(db, people, [...new Set([...ids.orgs, ...maybe])]);
   const names: Names = { users: {}, orgs: {} };
   for (const id of ids.users) names.users[id] = id.startsWith('system:') ? systemActorLabel(id) : (users.get(id) ?? id);
   for (const id of ids.orgs) names.orgs[id] = orgs.get(id) ?? id;
+  // Strings that only may be ids are named when the directory knows them, and left out otherwise.
+  for (const id of maybe) {
+    if (users.has(id)) names.users[id] ??= users.get(id)!;
+    if (orgs.has(id)) names.orgs[id] ??= orgs.get(id)!;
+  }
   return names;
+}
+
+/**
+ * Ids that may be a person or an org among the values an audit change shows (from / to): string
+ * leaves shaped like ids. Only those the directory knows are named (see resolveNames' `known`).
+ */
+export function idLikeStrings(value: unknown, into: Set<string>, depth = 0): void {
+  if (typeof value === 'string') {
+    if (/^[A-Za-z0-9][A-Za-z0-9._:-]{0,79}$/.test(value)) into.add(value);
+  } else if (value && typeof value === 'object' && depth < 4) {
+    for (const v of Array.isArray(value) ? value.slice(0, 50) : Object.values(value).slice(0, 50)) idLikeStrings(v, into, depth + 1);
+  }
 }
 
 /** The names of every person and org the project refers to. */

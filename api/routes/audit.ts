@@ -20,7 +20,7 @@ import {
   type WorkflowCode,
 } from '../../audit';
 import { getCycleConfig } from '../../db/cycles';
-import { IdCollector, resolveNames } from '../../services/names';
+import { IdCollector, idLikeStrings, resolveNames } from '../../services/names';
 import { currentUser } from '../plugins/auth';
 import { ProblemError, problemResponses } from '../problem';
 import * as S from '../schemas';
@@ -193,8 +193,16 @@ const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesOptions> = async (app, o
         const timeline = await projectTimeline(deps(), request.params.id);
         // Who acted, by name: a person's name, a timer's label (系统（定时器）), an unknown id as itself.
         const ids = new IdCollector();
-        for (const e of timeline.entries) ids.actor(e.actor);
-        return { ...timeline, names: await resolveNames(app.deps.db, ids), ...(log ? { log } : {}) };
+        const maybe = new Set<string>();
+        for (const e of timeline.entries) {
+          ids.actor(e.actor);
+          // What the changes show (a reviewer transferred to, a sub-project's secretary) is named too.
+          for (const c of e.changes) {
+            idLikeStrings(c.from, maybe);
+            idLikeStrings(c.to, maybe);
+          }
+        }
+        return { ...timeline, names: await resolveNames(app.deps.db, ids, maybe), ...(log ? { log } : {}) };
       });
     },
   );

@@ -55,6 +55,13 @@ describe('names of people and orgs on the project and its audit timeline', () =>
       expect(read.names.orgs[c.orgId]).toBeDefined();
       expect(read.names.users[c.secretaryId]).toBeDefined();
     }
+
+    // The auditor's timeline names who acted and the people and orgs its changes show (the reviewer
+    // transferred to, the sub-project's org and secretary), not only the actors.
+    const timeline = await h.get('u-auditor', `/audit/projects/${id}/timeline`);
+    expect(timeline.statusCode, timeline.body).toBe(200);
+    expect(timeline.json().names.users).toMatchObject({ 'u-sec-oc1': '市财政局机关党委书记', 'u-committee': '工委审核员', 'u-sec-u1': '市财政局党组书记', 'u-sec-b1': '预算处党支部书记', 'u-sec-b2': '办公室党支部书记' });
+    expect(timeline.json().names.orgs).toMatchObject({ 'org-oc1': '市财政局机关党委', 'org-b2': '办公室党支部' });
   });
 
   it('a reviewer the directory does not know is named by their id; the timeline labels the review timer and names the people', async () => {
