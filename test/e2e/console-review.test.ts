@@ -119,7 +119,7 @@ describe('the project page: transfer, delegate, delegate opinion and mid-year di
   it('a committee reviewer transfers the review to another reviewer picked from a list, who then holds it', async () => {
     const committee = await as('u-committee');
     await openProject(committee, ids.inReview);
-    await expect.poll(() => committee.getByTestId('reviewer').textContent()).toBe('u-committee');
+    await expect.poll(() => committee.getByTestId('reviewer').textContent()).toBe('工委审核员');
     expect(await buttons(committee)).toEqual(expect.arrayContaining(['审核', '转办', '委派']));
     await actions(committee).getByRole('button', { name: '转办' }).click();
     await committee.getByRole('dialog').getByLabel('转办给').click();
@@ -131,13 +131,13 @@ describe('the project page: transfer, delegate, delegate opinion and mid-year di
     await screenshot(committee, 'review-transfer-dialog-laptop');
     expect(await seriousViolations(committee)).toEqual([]);
     await confirmDialog(committee);
-    await expect.poll(() => committee.getByTestId('reviewer').textContent()).toBe('u-committee-2');
+    await expect.poll(() => committee.getByTestId('reviewer').textContent()).toBe('工委审核员二');
     expect(await buttons(committee)).not.toEqual(expect.arrayContaining(['审核']));
     expect(await buttons(committee)).not.toContain('转办');
 
     const second = await as('u-committee-2');
     await openProject(second, ids.inReview);
-    await expect.poll(() => second.getByTestId('review-state').textContent()).toContain('由 u-committee 转办');
+    await expect.poll(() => second.getByTestId('review-state').textContent()).toContain('由 工委审核员 转办');
     expect(await buttons(second)).toEqual(expect.arrayContaining(['审核', '转办', '委派']));
   });
 
@@ -149,7 +149,7 @@ describe('the project page: transfer, delegate, delegate opinion and mid-year di
     await reviewer.getByLabel('委派说明（可选）').fill('请从单位角度提出意见');
     await screenshot(reviewer, 'review-delegate-dialog-laptop');
     await confirmDialog(reviewer);
-    await expect.poll(() => reviewer.getByTestId('delegate').textContent()).toContain('u-sec-u1');
+    await expect.poll(() => reviewer.getByTestId('delegate').textContent()).toContain('市财政局党组书记');
     // One delegation at a time.
     expect(await buttons(reviewer)).not.toContain('委派');
 
@@ -257,7 +257,7 @@ describe('the project page: transfer, delegate, delegate opinion and mid-year di
     await pick(committee, '委派给', '市财政局党组书记');
     await screenshot(committee, 'review-delegate-dialog-phone');
     await confirmDialog(committee);
-    await expect.poll(() => committee.getByTestId('delegate').textContent()).toContain('u-sec-u1');
+    await expect.poll(() => committee.getByTestId('delegate').textContent()).toContain('市财政局党组书记');
     expect(await committee.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(1);
     await screenshot(committee, 'review-state-phone');
 
