@@ -201,6 +201,38 @@ describe('the web console in Chromium', () => {
     await expect.poll(() => page.getByTestId('evidence').textContent()).toContain(sha256);
   });
 
+  it('the secretary corrects the evidence: a blank reason is refused in the dialog; the correction supersedes the old version, which stays marked', async () => {
+    const page = await as('u-sec-oc1');
+    await openProject(page);
+    await page.getByRole('button', { name: '更正第1季度佐证材料' }).click();
+    const dialog = page.getByRole('dialog');
+    await expect.poll(() => dialog.getByLabel('更正后的内容').inputValue()).toBe('第一季度走访企业6家');
+    await dialog.getByLabel('更正后的内容').fill('第一季度走访企业7家（补录1家）');
+    await dialog.getByLabel('更正后走访企业实际值').fill('7');
+    await dialog.getByLabel('更正原因').fill('   ');
+    const from = errors.length;
+    await dialog.getByRole('button', { name: '确定' }).click();
+    await expect.poll(() => dialog.getByRole('alert').textContent()).toContain('更正原因不能为空');
+    // The browser logs the refused request itself: that one line, and nothing else, is expected.
+    await expect.poll(() => errors.length - from).toBe(1);
+    expect(errors.splice(from)[0].text).toMatch(/status of 4\d\d/);
+    await dialog.getByLabel('更正原因').fill('漏报一家走访企业');
+    await screenshot(page, 'evidence-correction-dialog-laptop');
+    await confirmDialog(page);
+    const table = page.getByTestId('evidence');
+    await expect.poll(() => table.textContent()).toContain('第一季度走访企业7家（补录1家）');
+    await expect.poll(() => table.textContent()).toContain('更正原因：漏报一家走访企业');
+    await expect.poll(() => table.getByText('已更正').count()).toBe(1);
+    // Only the latest version offers a correction.
+    await expect.poll(() => page.getByRole('button', { name: '更正第1季度佐证材料' }).count()).toBe(1);
+    const answer = (await h.get('u-sec-oc1', `/projects/${projectId}`)).json();
+    const versions = answer.evidence.filter((e: { quarter: number | null }) => e.quarter === 1);
+    expect(versions.map((e: { text: string; supersededBy: string | null }) => [e.text, e.supersededBy !== null])).toEqual([
+      ['第一季度走访企业6家', true],
+      ['第一季度走访企业7家（补录1家）', false],
+    ]);
+  });
+
   it('the secretary decomposes it 1+N: lower orgs picked from the org tree, their secretaries filled in; the tree shows the sub-projects with their stages', async () => {
     const page = await as('u-sec-oc1');
     await openProject(page);

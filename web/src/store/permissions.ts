@@ -21,6 +21,7 @@ export type Action =
   | 'letter'
   | 'decompose'
   | 'evidence'
+  | 'correctEvidence'
   | 'selfAssess'
   | 'inspect'
   | 'dispatch'
@@ -52,6 +53,7 @@ export function can(action: Action, p: ProjectView): boolean {
       return lead && p.stage === 'approved';
     case 'decompose':
     case 'evidence':
+    case 'correctEvidence':
     case 'selfAssess':
       return lead && p.stage === 'in_progress';
     case 'inspect':
