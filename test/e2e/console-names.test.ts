@@ -6,13 +6,11 @@
  * who acted and labels the review timer's reminder as 系统（定时器）. Screenshots at laptop and
  * phone width, axe-core on each page, no horizontal scroll at phone width, no console errors.
  */
-import type { AddressInfo } from 'node:net';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashPassword } from '../../db/identity';
-import { compressedCycle } from '../fixtures/cycles';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { useHarness } from '../helpers/harness';
-import { LAPTOP, PHONE, launch, newPerson, screenshot, seriousViolations, type ConsoleError } from './browser';
+import { PHONE, screenshot } from './browser';
+import { timerFreeCycle, useConsole } from './console-session';
 
 const PASSWORD = 'Console-names-2026';
 const DAY = 86_400_000;
@@ -20,38 +18,13 @@ const LOGINS: Record<string, string> = { 'u-sec-oc1': 'zhang.oc1', 'u-auditor': 
 
 describe('names instead of ids on the project page and the audit page in Chromium', () => {
   const t0 = Date.now();
-  const base0 = compressedCycle(`cy-e2e-names-${t0.toString(36)}`, t0);
-  const at = (days: number) => new Date(t0 + days * DAY).toISOString();
   // Deadlines weeks ahead; the review timer reminds 2 s after the round's reviewer got it.
-  const cycle = {
-    ...base0,
-    calendar: {
-      ...base0.calendar,
-      proposalDeadline: at(20),
-      reviewDeadline: at(25),
-      letterDeadline: at(30),
-      quarters: [1, 2, 3, 4].map((q) => ({ quarter: q as 1 | 2 | 3 | 4, evidenceDeadline: at(30 + q * 20), inspectionWindowEnd: at(35 + q * 20) })),
-      dispatchWindow: { start: at(70), end: at(80) },
-      selfAssessmentDeadline: at(115),
-      acceptanceWindow: { start: at(110), end: at(130) },
-      monthlyReminders: [],
-    },
-    reviewTimeouts: { remindAfterMs: 2000, escalateAfterMs: 30 * DAY },
-  };
+  const cycle = { ...timerFreeCycle(`cy-e2e-names-${t0.toString(36)}`, t0), reviewTimeouts: { remindAfterMs: 2000, escalateAfterMs: 30 * DAY } };
   const h = useHarness({ name: 'consolenames', cycle, app: () => ({ rateLimitPerMinute: 100_000 }) });
-  let base: string;
-  let browser: Browser;
-  const errors: ConsoleError[] = [];
+  const { base, as, errors, expectAxeClean, horizontalOverflow } = useConsole(h, { logins: LOGINS, password: PASSWORD });
   let projectId = '';
 
   beforeAll(async () => {
-    const hash = await hashPassword(PASSWORD);
-    for (const [userId, username] of Object.entries(LOGINS)) {
-      await h.db.updateTable('users').set({ username, password_hash: hash, must_change_password: false }).where('id', '=', userId).execute();
-    }
-    await h.app.listen({ host: '127.0.0.1', port: 0 });
-    base = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`;
-    browser = await launch();
     projectId = await h.propose('u-sec-oc1', cycle, '“党建+营商”名称显示项目');
     expect((await h.post('u-sec-oc1', `/projects/${projectId}/submit`)).statusCode).toBe(200);
     const transferred = await h.post('u-committee', `/projects/${projectId}/review/transfer`, { toUserId: 'u-sec-u1', toOrgId: 'org-u1', reason: '请单位党组把关' });
@@ -61,22 +34,11 @@ describe('names instead of ids on the project page and the audit page in Chromiu
     for (let i = 0; i < 60 && !(await timerActed()); i += 1) await new Promise((r) => setTimeout(r, 500));
     expect(await timerActed()).toBe(true);
   });
-  afterAll(async () => {
-    await browser?.close();
-  });
 
-  async function signIn(page: Page, userId: string) {
-    await page.goto(`${base}/app/login`);
-    await page.getByLabel('用户名或手机号').fill(LOGINS[userId]);
-    await page.getByLabel('密码', { exact: true }).fill(PASSWORD);
-    await page.getByRole('button', { name: '登录' }).click();
-    await page.waitForURL(/\/app\/tasks$/);
-  }
   const mainText = (page: Page) => page.locator('main').innerText();
-  const noHorizontalScroll = (page: Page) => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
 
   async function checkProjectPage(page: Page, width: 'laptop' | 'phone') {
-    await page.goto(`${base}/app/projects/${projectId}`);
+    await page.goto(`${base()}/app/projects/${projectId}`);
     await page.getByTestId('stage').waitFor();
     await expect.poll(() => page.getByTestId('lead-secretary').textContent()).toBe('市财政局机关党委书记');
     expect(await page.getByTestId('lead-secretary').getAttribute('title')).toBe('u-sec-oc1');
@@ -95,12 +57,12 @@ describe('names instead of ids on the project page and the audit page in Chromiu
     const text = await mainText(page);
     expect(text).not.toMatch(/u-sec-|u-committee|org-oc1|org-u1|system:timer/);
     await screenshot(page, `names-project-${width}`);
-    expect(await seriousViolations(page)).toEqual([]);
-    expect(await noHorizontalScroll(page)).toBeLessThanOrEqual(1);
+    await expectAxeClean(page);
+    expect(await horizontalOverflow(page)).toBeLessThanOrEqual(1);
   }
 
   async function checkAuditPage(page: Page, width: 'laptop' | 'phone') {
-    await page.goto(`${base}/app/audit/${projectId}`);
+    await page.goto(`${base()}/app/audit/${projectId}`);
     await page.getByTestId('audit-position').waitFor();
     const steps = page.locator('.steps');
     // Who acted on each event: the person by role and name, the review timer by its label.
@@ -122,33 +84,21 @@ describe('names instead of ids on the project page and the audit page in Chromiu
     expect(event).toContain('市财政局党组书记');
     expect(event).not.toMatch(/u-sec-|u-committee|system:timer/);
     await screenshot(page, `names-audit-${width}`);
-    expect(await seriousViolations(page)).toEqual([]);
-    expect(await noHorizontalScroll(page)).toBeLessThanOrEqual(1);
+    await expectAxeClean(page);
+    expect(await horizontalOverflow(page)).toBeLessThanOrEqual(1);
   }
 
   it('the project page names the lead secretary, the lead org, the reviewer and who acted in the review history, at laptop width', async () => {
-    const { page, context } = await newPerson(browser, LAPTOP, errors);
-    await signIn(page, 'u-sec-oc1');
-    await checkProjectPage(page, 'laptop');
-    await context.close();
+    await checkProjectPage(await as('u-sec-oc1'), 'laptop');
   });
 
   it('the project page shows the same names at phone width without horizontal scroll', async () => {
-    const { page, context } = await newPerson(browser, PHONE, errors);
-    await signIn(page, 'u-sec-oc1');
-    await checkProjectPage(page, 'phone');
-    await context.close();
+    await checkProjectPage(await as('u-sec-oc1', PHONE), 'phone');
   });
 
   it('the audit page names the person who acted and labels the review timer’s event, at laptop and phone width', async () => {
-    const laptop = await newPerson(browser, LAPTOP, errors);
-    await signIn(laptop.page, 'u-auditor');
-    await checkAuditPage(laptop.page, 'laptop');
-    await laptop.context.close();
-    const phone = await newPerson(browser, PHONE, errors);
-    await signIn(phone.page, 'u-auditor');
-    await checkAuditPage(phone.page, 'phone');
-    await phone.context.close();
+    await checkAuditPage(await as('u-auditor'), 'laptop');
+    await checkAuditPage(await as('u-auditor', PHONE), 'phone');
   });
 
   it('no page logged a console error', () => {
