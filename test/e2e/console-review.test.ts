@@ -8,13 +8,11 @@
  * these buttons and the server refuses them (403/409 with a Chinese detail). The dialogs at laptop
  * and phone width go to artifacts/screenshots/, axe-core runs with them open, no console errors.
  */
-import type { AddressInfo } from 'node:net';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashPassword } from '../../db/identity';
-import { compressedCycle } from '../fixtures/cycles';
+import type { Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { useHarness } from '../helpers/harness';
-import { LAPTOP, PHONE, launch, newPerson, screenshot, seriousViolations, type ConsoleError } from './browser';
+import { LAPTOP, PHONE, newPerson, screenshot, type ConsoleError } from './browser';
+import { timerFreeCycle, useConsole } from './console-session';
 
 const PASSWORD = 'Console-review-2026';
 const DAY = 86_400_000;
@@ -28,21 +26,10 @@ const LOGINS: Record<string, string> = {
 
 /** The cast's cycle with its deadlines weeks ahead and the dispatch window open now. */
 function reviewCycle(cycleId: string, t0: number) {
-  const base = compressedCycle(cycleId, t0);
-  const at = (days: number) => new Date(t0 + days * DAY).toISOString();
+  const base = timerFreeCycle(cycleId, t0);
   return {
     ...base,
-    calendar: {
-      ...base.calendar,
-      proposalDeadline: at(20),
-      reviewDeadline: at(25),
-      letterDeadline: at(30),
-      quarters: [1, 2, 3, 4].map((q) => ({ quarter: q as 1 | 2 | 3 | 4, evidenceDeadline: at(30 + q * 20), inspectionWindowEnd: at(35 + q * 20) })),
-      dispatchWindow: { start: at(-1), end: at(80) },
-      selfAssessmentDeadline: at(115),
-      acceptanceWindow: { start: at(110), end: at(130) },
-      monthlyReminders: [],
-    },
+    calendar: { ...base.calendar, dispatchWindow: { start: new Date(t0 - DAY).toISOString(), end: base.calendar.dispatchWindow.end } },
     reviewTimeouts: { remindAfterMs: 30 * DAY, escalateAfterMs: 60 * DAY },
   };
 }
@@ -51,10 +38,6 @@ describe('the project page: transfer, delegate, delegate opinion and mid-year di
   const t0 = Date.now();
   const cycle = reviewCycle(`cy-e2e-review-${t0.toString(36)}`, t0);
   const h = useHarness({ name: 'consolereview', cycle, app: () => ({ rateLimitPerMinute: 100_000 }) });
-  let base: string;
-  let browser: Browser;
-  const errors: ConsoleError[] = [];
-  const people: Record<string, { context: BrowserContext; page: Page }> = {};
   const ids = { inReview: '', inProgress: '', phone: '' };
 
   async function inReview(title: string): Promise<string> {
@@ -66,39 +49,17 @@ describe('the project page: transfer, delegate, delegate opinion and mid-year di
   beforeAll(async () => {
     // A second committee reviewer to transfer to.
     await h.db.insertInto('users').values({ id: 'u-committee-2', name: '工委审核员二', role: 'committee', org_id: cycle.committee.orgId }).execute();
-    const hash = await hashPassword(PASSWORD);
-    for (const [userId, username] of Object.entries(LOGINS)) {
-      await h.db.updateTable('users').set({ username, password_hash: hash, must_change_password: false }).where('id', '=', userId).execute();
-    }
-    await h.app.listen({ host: '127.0.0.1', port: 0 });
-    base = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`;
-    browser = await launch();
     ids.inReview = await inReview('“党建+营商”转办审核项目');
     ids.phone = await inReview('“支部联建”手机端审核项目');
     ids.inProgress = await inReview('“红色物业”年中调度项目');
     expect((await h.post('u-committee', `/projects/${ids.inProgress}/review`, { decision: 'approve' })).statusCode).toBe(200);
     expect((await h.post('u-sec-oc1', `/projects/${ids.inProgress}/letter`, { text: '本人承诺履行第一责任人职责' })).statusCode).toBe(200);
   });
-  afterAll(async () => {
-    await browser?.close();
-  });
+  // After the second reviewer exists: the session gives it a login too.
+  const { base, browser, as, signIn, errors, expectAxeClean, horizontalOverflow } = useConsole(h, { logins: LOGINS, password: PASSWORD });
 
-  async function signIn(page: Page, userId: string) {
-    await page.goto(`${base}/app/login`);
-    await page.getByLabel('用户名或手机号').fill(LOGINS[userId]);
-    await page.getByLabel('密码', { exact: true }).fill(PASSWORD);
-    await page.getByRole('button', { name: '登录' }).click();
-    await page.waitForURL(/\/app\/tasks$/);
-  }
-  async function as(userId: string): Promise<Page> {
-    if (!people[userId]) {
-      people[userId] = await newPerson(browser, LAPTOP, errors);
-      await signIn(people[userId].page, userId);
-    }
-    return people[userId].page;
-  }
   async function openProject(page: Page, id: string) {
-    await page.goto(`${base}/app/projects/${id}`);
+    await page.goto(`${base()}/app/projects/${id}`);
     await page.getByTestId('stage').waitFor();
   }
   const actions = (page: Page) => page.getByRole('group', { name: '可办理的操作' });
@@ -129,7 +90,7 @@ describe('the project page: transfer, delegate, delegate opinion and mid-year di
     await committee.getByRole('option', { name: /^工委审核员二/ }).click();
     await committee.getByLabel('转办说明（可选）').fill('请分管同志审核');
     await screenshot(committee, 'review-transfer-dialog-laptop');
-    expect(await seriousViolations(committee)).toEqual([]);
+    await expectAxeClean(committee);
     await confirmDialog(committee);
     await expect.poll(() => committee.getByTestId('reviewer').textContent()).toBe('工委审核员二');
     expect(await buttons(committee)).not.toEqual(expect.arrayContaining(['审核']));
@@ -161,7 +122,7 @@ describe('the project page: transfer, delegate, delegate opinion and mid-year di
     await delegate.getByRole('radio', { name: '建议退回修改' }).check({ force: true });
     await delegate.getByLabel('意见内容').fill('满意度指标缺少测评方式，建议退回补充');
     await screenshot(delegate, 'review-opinion-dialog-laptop');
-    expect(await seriousViolations(delegate)).toEqual([]);
+    await expectAxeClean(delegate);
     await confirmDialog(delegate);
     await expect.poll(() => buttons(delegate)).not.toContain('委派意见');
 
@@ -175,7 +136,7 @@ describe('the project page: transfer, delegate, delegate opinion and mid-year di
   it('the committee records a mid-year dispatch decision in the window; a refusal shows in Chinese in the dialog', async () => {
     // Its own browser session: the refused request is logged by the browser as an error, expected here only.
     const refusals: ConsoleError[] = [];
-    const { page, context } = await newPerson(browser, LAPTOP, refusals);
+    const { page, context } = await newPerson(browser(), LAPTOP, refusals);
     await signIn(page, 'u-committee');
     await openProject(page, ids.inProgress);
     await actions(page).getByRole('button', { name: '年中调度' }).click();
@@ -196,7 +157,7 @@ describe('the project page: transfer, delegate, delegate opinion and mid-year di
     await dialog.getByPlaceholder('里程碑完成日期').press('Enter');
     await dialog.getByLabel('调整事项2理由').fill('补充回访环节');
     await screenshot(page, 'dispatch-dialog-laptop');
-    expect(await seriousViolations(page)).toEqual([]);
+    await expectAxeClean(page);
     await confirmDialog(page);
     const record = page.getByTestId('dispatch');
     await expect.poll(() => record.textContent()).toContain('调整');
@@ -228,10 +189,9 @@ describe('the project page: transfer, delegate, delegate opinion and mid-year di
 
     /** The same session's request, sent as the console would (CSRF header), outside the page. */
     async function send(userId: string, path: string, body: object) {
-      await as(userId);
-      const request = people[userId].context.request;
-      const { csrfToken } = (await (await request.get(`${base}/me`)).json()) as { csrfToken: string };
-      const response = await request.post(`${base}${path}`, { headers: { 'x-csrf-token': csrfToken, 'content-type': 'application/json' }, data: body });
+      const request = (await as(userId)).context().request;
+      const { csrfToken } = (await (await request.get(`${base()}/me`)).json()) as { csrfToken: string };
+      const response = await request.post(`${base()}${path}`, { headers: { 'x-csrf-token': csrfToken, 'content-type': 'application/json' }, data: body });
       return { status: response.status(), detail: ((await response.json()) as { detail: string }).detail };
     }
     expect(await send('u-sec-oc1', `/projects/${ids.inReview}/review/transfer`, { toUserId: 'u-sec-u1', toOrgId: 'org-u1' })).toEqual({ status: 403, detail: `该项目由${cycle.committee.orgId}组织审核` });
@@ -241,15 +201,14 @@ describe('the project page: transfer, delegate, delegate opinion and mid-year di
   });
 
   it('at phone width: the transfer, delegate, opinion, dispatch, 1+N and self-assessment dialogs fit, axe-clean, without horizontal page scroll', async () => {
-    const { page: committee, context: c1 } = await newPerson(browser, PHONE, errors);
-    await signIn(committee, 'u-committee');
+    const committee = await as('u-committee', PHONE);
     await openProject(committee, ids.phone);
     await actions(committee).getByRole('button', { name: '转办' }).click();
     await committee.getByRole('dialog').getByLabel('转办给').click();
     await committee.getByRole('option', { name: /^工委审核员二/ }).waitFor();
     await committee.keyboard.press('Escape');
     await screenshot(committee, 'review-transfer-dialog-phone');
-    expect(await seriousViolations(committee)).toEqual([]);
+    await expectAxeClean(committee);
     await committee.getByRole('dialog').getByRole('button', { name: '取消' }).click();
     await committee.getByRole('dialog').waitFor({ state: 'hidden' });
 
@@ -258,16 +217,15 @@ describe('the project page: transfer, delegate, delegate opinion and mid-year di
     await screenshot(committee, 'review-delegate-dialog-phone');
     await confirmDialog(committee);
     await expect.poll(() => committee.getByTestId('delegate').textContent()).toContain('市财政局党组书记');
-    expect(await committee.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(1);
+    expect(await horizontalOverflow(committee)).toBeLessThanOrEqual(1);
     await screenshot(committee, 'review-state-phone');
 
-    const { page: delegate, context: c2 } = await newPerson(browser, PHONE, errors);
-    await signIn(delegate, 'u-sec-u1');
+    const delegate = await as('u-sec-u1', PHONE);
     await openProject(delegate, ids.phone);
     await actions(delegate).getByRole('button', { name: '委派意见' }).click();
     await delegate.getByLabel('意见内容').fill('同意立项');
     await screenshot(delegate, 'review-opinion-dialog-phone');
-    expect(await seriousViolations(delegate)).toEqual([]);
+    await expectAxeClean(delegate);
     await confirmDialog(delegate);
 
     await openProject(committee, ids.inProgress);
@@ -279,13 +237,12 @@ describe('the project page: transfer, delegate, delegate opinion and mid-year di
     await dialog.getByLabel('调整事项1承担组织').click();
     await committee.getByRole('option', { name: /^预算处党支部/ }).click();
     await screenshot(committee, 'dispatch-dialog-phone');
-    expect(await seriousViolations(committee)).toEqual([]);
-    expect(await committee.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(1);
+    await expectAxeClean(committee);
+    expect(await horizontalOverflow(committee)).toBeLessThanOrEqual(1);
     await dialog.getByRole('button', { name: '取消' }).click();
 
     // The lead secretary's dialogs on the same project: 1+N with the org pickers, the rubric form.
-    const { page: lead, context: c3 } = await newPerson(browser, PHONE, errors);
-    await signIn(lead, 'u-sec-oc1');
+    const lead = await as('u-sec-oc1', PHONE);
     await openProject(lead, ids.inProgress);
     await actions(lead).getByRole('button', { name: '1+N 分解' }).click();
     const split = lead.getByRole('dialog');
@@ -295,18 +252,15 @@ describe('the project page: transfer, delegate, delegate opinion and mid-year di
     await lead.getByRole('option', { name: '办公室党支部' }).waitFor({ state: 'hidden' });
     await expect.poll(() => split.getByLabel('子项目1负责书记').inputValue()).toBe('办公室党支部书记（u-sec-b2）');
     await screenshot(lead, 'decompose-dialog-phone');
-    expect(await seriousViolations(lead)).toEqual([]);
+    await expectAxeClean(lead);
     await split.getByRole('button', { name: '取消' }).click();
     await split.waitFor({ state: 'hidden' });
     await actions(lead).getByRole('button', { name: '项目自评' }).click();
     await expect.poll(() => lead.getByRole('dialog').getByText('目标完成（满分60分）').isVisible()).toBe(true);
     await screenshot(lead, 'self-assessment-dialog-phone');
-    expect(await seriousViolations(lead)).toEqual([]);
-    expect(await lead.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(1);
+    await expectAxeClean(lead);
+    expect(await horizontalOverflow(lead)).toBeLessThanOrEqual(1);
     await lead.getByRole('dialog').getByRole('button', { name: '取消' }).click();
-    await c1.close();
-    await c2.close();
-    await c3.close();
   });
 
   it('no page logged a console error', () => {
