@@ -212,14 +212,16 @@ async function verifyCity(b: Bench, cycleId: string) {
 }
 
 /**
- * One request through the app. An action (with its Idempotency-Key) is retried, as a client would,
- * while the answer is "busy" (503, 429) or "the same key is still in progress" (409).
+ * One request through the app. A read, and an action with its Idempotency-Key, are retried as a
+ * client would while the answer is "busy" (503, 429); an action also while "the same key is still
+ * in progress" (409). (The full run of 2026-12-01 lost its latencies to one unretried 503.)
  */
 async function inject(b: Bench, token: string, method: 'GET' | 'POST', url: string, body?: unknown, key?: string) {
   for (let attempt = 1; ; attempt++) {
     const response = await b.app.inject({ method, url, headers: { authorization: `Bearer ${token}`, ...(key ? { 'idempotency-key': key } : {}) }, ...(body === undefined ? {} : { payload: body as object }) });
     if (response.statusCode < 300) return response;
-    const retry = key !== undefined && attempt < 20 && (response.statusCode === 503 || response.statusCode === 429 || (response.statusCode === 409 && response.body.includes('progress')));
+    const busy = response.statusCode === 503 || response.statusCode === 429;
+    const retry = attempt < 20 && (method === 'GET' ? busy : key !== undefined && (busy || (response.statusCode === 409 && response.body.includes('progress'))));
     if (!retry) throw new Error(`${method} ${url}: ${response.statusCode} ${response.body.slice(0, 300)}`);
     await sleep(Math.min(5000, 250 * attempt));
   }
