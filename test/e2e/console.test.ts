@@ -16,81 +16,32 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createFileContentStore } from '../../db/content-store';
-import { hashPassword } from '../../db/identity';
-import { compressedCycle, proposal } from '../fixtures/cycles';
+import { proposal } from '../fixtures/cycles';
 import { useHarness } from '../helpers/harness';
-import { LAPTOP, PHONE, launch, newPerson, screenshot, seriousViolations, type ConsoleError } from './browser';
+import { LAPTOP, PHONE, newPerson, screenshot, seriousViolations } from './browser';
+import { timerFreeCycle, useConsole } from './console-session';
 
 const PASSWORD = 'Console-e2e-2026';
-const DAY = 86_400_000;
 const LOGINS: Record<string, string> = { 'u-sec-oc1': 'zhang.oc1', 'u-committee': 'gongwei', 'u-inspector': 'ducha', 'u-auditor': 'shenji' };
-
-/** The cast's cycle with every date weeks ahead: nothing in the path waits for a timer. */
-function e2eCycle(cycleId: string, t0: number) {
-  const base = compressedCycle(cycleId, t0);
-  const at = (days: number) => new Date(t0 + days * DAY).toISOString();
-  return {
-    ...base,
-    calendar: {
-      ...base.calendar,
-      proposalDeadline: at(20),
-      reviewDeadline: at(25),
-      letterDeadline: at(30),
-      quarters: [1, 2, 3, 4].map((q) => ({ quarter: q as 1 | 2 | 3 | 4, evidenceDeadline: at(30 + q * 20), inspectionWindowEnd: at(35 + q * 20) })),
-      dispatchWindow: { start: at(70), end: at(80) },
-      selfAssessmentDeadline: at(115),
-      acceptanceWindow: { start: at(110), end: at(130) },
-      monthlyReminders: [],
-    },
-  };
-}
 
 describe('the web console in Chromium', () => {
   const t0 = Date.now();
-  const cycle = e2eCycle(`cy-e2e-${t0.toString(36)}`, t0);
+  const cycle = timerFreeCycle(`cy-e2e-${t0.toString(36)}`, t0);
   const storeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'console-e2e-'));
   const h = useHarness({ name: 'console', cycle, app: () => ({ store: createFileContentStore(storeDir), rateLimitPerMinute: 100_000 }) });
-  let base: string;
-  let browser: Browser;
-  const errors: ConsoleError[] = [];
-  const people: Record<string, { context: BrowserContext; page: Page }> = {};
   let projectId = '';
 
-  beforeAll(async () => {
-    const hash = await hashPassword(PASSWORD);
-    for (const [userId, username] of Object.entries(LOGINS)) {
-      await h.db.updateTable('users').set({ username, password_hash: hash, must_change_password: false }).where('id', '=', userId).execute();
-    }
-    await h.app.listen({ host: '127.0.0.1', port: 0 });
-    base = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`;
-    browser = await launch();
-  });
   afterAll(async () => {
-    await browser?.close();
     fs.rmSync(storeDir, { recursive: true, force: true });
   });
+  // Registered after the store's clean-up: the browser closes first.
+  const { base, browser, as, signIn, errors, horizontalOverflow } = useConsole(h, { logins: LOGINS, password: PASSWORD });
 
-  async function signIn(page: Page, userId: string) {
-    await page.goto(`${base}/app/login`);
-    await page.getByLabel('用户名或手机号').fill(LOGINS[userId]);
-    await page.getByLabel('密码', { exact: true }).fill(PASSWORD);
-    await page.getByRole('button', { name: '登录' }).click();
-    await page.waitForURL(/\/app\/tasks$/);
-  }
-  /** The person's page, signed in on first use. */
-  async function as(userId: string): Promise<Page> {
-    if (!people[userId]) {
-      people[userId] = await newPerson(browser, LAPTOP, errors);
-      await signIn(people[userId].page, userId);
-    }
-    return people[userId].page;
-  }
   async function openProject(page: Page) {
-    await page.goto(`${base}/app/projects/${projectId}`);
+    await page.goto(`${base()}/app/projects/${projectId}`);
     await page.getByRole('heading', { name: '项目概况' }).or(page.getByText('项目概况')).first().waitFor();
   }
   const stage = (page: Page) => page.getByTestId('stage');
@@ -126,7 +77,7 @@ describe('the web console in Chromium', () => {
   it('a secretary signs in, proposes (weights must sum to 100) and submits', async () => {
     const page = await as('u-sec-oc1');
     await screenshot(page, 'tasks-laptop');
-    await page.goto(`${base}/app/projects/new?cycle=${cycle.cycleId}`);
+    await page.goto(`${base()}/app/projects/new?cycle=${cycle.cycleId}`);
     await page.getByLabel('项目名称').fill('“红色引擎”助企服务提升项目');
     await page.getByLabel('服务的业务目标（党建与业务融合）').fill('优化营商环境');
     await page.getByLabel('指标1名称').fill('走访企业');
@@ -247,7 +198,8 @@ describe('the web console in Chromium', () => {
     await dialog.getByRole('button', { name: '添加子项目' }).click();
     await dialog.getByLabel('子项目2名称').fill('办公室服务企业专项');
     await dialog.getByLabel('子项目2承担组织').click();
-    await page.getByRole('option', { name: '办公室党支部' }).click();
+    // This select's own list: the first one's may still be fading out.
+    await page.getByRole('listbox', { name: '子项目2承担组织' }).getByRole('option', { name: '办公室党支部' }).click();
     await expect.poll(() => dialog.getByLabel('子项目2负责书记').inputValue()).toBe('办公室党支部书记（u-sec-b2）');
     await screenshot(page, 'decompose-dialog-laptop');
     await confirmDialog(page);
@@ -366,14 +318,14 @@ describe('the web console in Chromium', () => {
     ];
     const found: Record<string, unknown> = {};
     for (const [name, page, url] of pages) {
-      await page.goto(`${base}${url}`);
+      await page.goto(`${base()}${url}`);
       await page.waitForLoadState('networkidle');
       await screenshot(page, `${name}-laptop`);
       const violations = await seriousViolations(page);
       if (violations.length) found[name] = violations;
     }
-    const { page: anonymous, context } = await newPerson(browser, LAPTOP, errors);
-    await anonymous.goto(`${base}/app/login`);
+    const { page: anonymous, context } = await newPerson(browser(), LAPTOP, errors);
+    await anonymous.goto(`${base()}/app/login`);
     await anonymous.waitForLoadState('networkidle');
     await screenshot(anonymous, 'login-laptop');
     const loginViolations = await seriousViolations(anonymous);
@@ -383,7 +335,7 @@ describe('the web console in Chromium', () => {
   });
 
   it('the first page loads less than 500 KB of JavaScript (gzip, as transferred)', async () => {
-    const { page, context } = await newPerson(browser, LAPTOP, errors);
+    const { page, context } = await newPerson(browser(), LAPTOP, errors);
     const scripts: Promise<{ url: string; bytes: number; encoding: string | null }>[] = [];
     page.on('response', (response) => {
       if (response.request().resourceType() !== 'script') return;
@@ -391,7 +343,7 @@ describe('the web console in Chromium', () => {
         response.request().sizes().then(async (sizes) => ({ url: response.url(), bytes: sizes.responseBodySize, encoding: await response.headerValue('content-encoding') })),
       );
     });
-    await page.goto(`${base}/`);
+    await page.goto(`${base()}/`);
     await page.waitForURL(/\/app\/login/);
     await page.waitForLoadState('networkidle');
     const loaded = await Promise.all(scripts);
@@ -404,8 +356,8 @@ describe('the web console in Chromium', () => {
   });
 
   it('the secretary at phone width: sign in, tasks, projects and the project page', async () => {
-    const { page, context } = await newPerson(browser, PHONE, errors);
-    await page.goto(`${base}/app/login`);
+    const { page, context } = await newPerson(browser(), PHONE, errors);
+    await page.goto(`${base()}/app/login`);
     await screenshot(page, 'login-phone');
     await signIn(page, 'u-sec-oc1');
     await screenshot(page, 'tasks-phone');
@@ -418,12 +370,12 @@ describe('the web console in Chromium', () => {
     await expect.poll(() => stage(page).textContent()).toBe('已验收');
     await screenshot(page, 'project-phone');
     for (const [name, url] of [['done', '/app/done'], ['notifications', '/app/notifications'], ['propose', `/app/projects/new?cycle=${cycle.cycleId}`], ['audit', `/app/projects/${projectId}`]] as const) {
-      await page.goto(`${base}${url}`);
+      await page.goto(`${base()}${url}`);
       await page.waitForLoadState('networkidle');
       await screenshot(page, `${name}-phone`);
     }
     // No horizontal scrolling of the page itself at phone width.
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const overflow = await horizontalOverflow(page);
     expect(overflow).toBeLessThanOrEqual(1);
     await context.close();
   });
