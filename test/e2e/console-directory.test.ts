@@ -8,17 +8,16 @@
  * of these pages and the server refuses them their actions. Each page at laptop and phone width:
  * screenshots, axe-core, no horizontal scroll, no console error.
  */
-import type { AddressInfo } from 'node:net';
 import ExcelJS from 'exceljs';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { hashPassword } from '../../db/identity';
+import type { Locator, Page } from 'playwright-core';
+import { afterEach, describe, expect, it } from 'vitest';
 import { headers } from '../../directory-io/records';
 import { SHEETS, type SheetKey } from '../../directory-io/sheets';
 import { compressedCycle } from '../fixtures/cycles';
 import { useHarness } from '../helpers/harness';
 import { waitUntil } from '../helpers/wait';
-import { LAPTOP, PHONE, launch, newPerson, screenshot, seriousViolations, type ConsoleError } from './browser';
+import { PHONE, screenshot, seriousViolations } from './browser';
+import { useConsole } from './console-session';
 
 const PASSWORD = 'Directory-e2e-2026';
 const LOGINS: Record<string, string> = { 'u-committee': 'gongwei', 'u-sec-oc1': 'zhang.oc1' };
@@ -48,46 +47,15 @@ function multipart(filename: string, content: Buffer) {
 describe('the committee’s directory pages in Chromium', () => {
   const cycle = compressedCycle(`cy-dir-e2e-${Date.now().toString(36)}`, Date.now());
   const h = useHarness({ name: 'console_directory', cycle, app: { rateLimitPerMinute: 100_000 } });
-  let base: string;
-  let browser: Browser;
-  const errors: ConsoleError[] = [];
-  const people: Record<string, { context: BrowserContext; page: Page }> = {};
+  const { base, as, errors, people } = useConsole(h, { logins: LOGINS, password: PASSWORD });
   const violations: Record<string, unknown> = {};
   let firstPassword = '';
 
-  beforeAll(async () => {
-    const hash = await hashPassword(PASSWORD);
-    for (const [userId, username] of Object.entries(LOGINS)) {
-      await h.db.updateTable('users').set({ username, password_hash: hash, must_change_password: false }).where('id', '=', userId).execute();
-    }
-    await h.app.listen({ host: '127.0.0.1', port: 0 });
-    base = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`;
-    browser = await launch();
-  });
   afterEach(async (context) => {
     if (context.task.result?.state !== 'fail') return;
     // What the browser showed when a step failed, beside the other screenshots.
     for (const [key, person] of Object.entries(people)) await screenshot(person.page, `failure-directory-${key.replace(/[^\w-]/g, '_')}`).catch(() => undefined);
   });
-  afterAll(async () => {
-    await browser?.close();
-  });
-
-  async function signIn(page: Page, userId: string) {
-    await page.goto(`${base}/app/login`);
-    await page.getByLabel('用户名或手机号').fill(LOGINS[userId]);
-    await page.getByLabel('密码', { exact: true }).fill(PASSWORD);
-    await page.getByRole('button', { name: '登录' }).click();
-    await page.waitForURL(/\/app\/tasks$/);
-  }
-  async function as(userId: string, viewport = LAPTOP): Promise<Page> {
-    const key = `${userId}@${viewport.width}`;
-    if (!people[key]) {
-      people[key] = await newPerson(browser, viewport, errors);
-      await signIn(people[key].page, userId);
-    }
-    return people[key].page;
-  }
   /** Screenshot and axe-core of the page as it is; violations are collected and checked at the end. */
   async function record(page: Page, name: string) {
     await page.waitForLoadState('networkidle');
@@ -195,7 +163,7 @@ describe('the committee’s directory pages in Chromium', () => {
 
   it('hands the new org over to its secretary (交接) and renames it (a sibling’s name refused beside the field); closing an org with people is refused', async () => {
     const page = await as('u-committee');
-    await page.goto(`${base}/app/orgs`);
+    await page.goto(`${base()}/app/orgs`);
     await page.getByTestId('org-node-org-b9').click();
     await page.getByRole('button', { name: '更换书记（交接）' }).click();
     const change = dialog(page, '更换书记（交接）');
@@ -239,7 +207,7 @@ describe('the committee’s directory pages in Chromium', () => {
     expect(created.statusCode, created.body).toBe(201);
 
     const page = await as('u-committee');
-    await page.goto(`${base}/app/orgs`);
+    await page.goto(`${base()}/app/orgs`);
     await page.getByTestId('org-node-org-b1').click();
     await page.getByRole('button', { name: '更换书记（交接）' }).click();
     const change = dialog(page, '更换书记（交接）');
@@ -258,7 +226,7 @@ describe('the committee’s directory pages in Chromium', () => {
 
   it('disables and re-enables a user; disabling a secretary is refused with the server’s reason', async () => {
     const page = await as('u-committee');
-    await page.goto(`${base}/app/users`);
+    await page.goto(`${base()}/app/users`);
     await usersRow(page, '预算处党员').getByRole('button', { name: '停用' }).click();
     const disable = dialog(page, '停用用户');
     await disable.getByLabel('原因（可选，记入安全日志）').fill('借调外单位');
@@ -283,7 +251,7 @@ describe('the committee’s directory pages in Chromium', () => {
 
   it('edits a user (a refusal beside 角色), resets a password (the new one is shown once and signs in) and sets an inspector’s assignments', async () => {
     const page = await as('u-committee');
-    await page.goto(`${base}/app/users`);
+    await page.goto(`${base()}/app/users`);
     await usersRow(page, '王绩效').getByRole('button', { name: '编辑' }).click();
     const edit = dialog(page, '编辑用户');
     expect(await edit.getByLabel('用户编号').isDisabled()).toBe(true);
@@ -398,7 +366,7 @@ describe('the committee’s directory pages in Chromium', () => {
   it('the three pages at phone width: screenshots, axe-core, no horizontal page scroll', async () => {
     const page = await as('u-committee', PHONE);
     for (const name of ['orgs', 'users', 'import']) {
-      await page.goto(`${base}/app/${name}`);
+      await page.goto(`${base()}/app/${name}`);
       await page.locator(`#${name}-title`).waitFor();
       if (name === 'orgs') await page.getByTestId('org-node-org-b10').waitFor();
       if (name === 'users') await usersRow(page, '王绩效').waitFor();
@@ -406,7 +374,7 @@ describe('the committee’s directory pages in Chromium', () => {
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       expect(overflow, name).toBeLessThanOrEqual(1);
     }
-    await page.goto(`${base}/app/users`);
+    await page.goto(`${base()}/app/users`);
     await page.getByRole('button', { name: '新建用户' }).click();
     await dialog(page, '新建用户').getByLabel('用户编号').waitFor();
     await record(page, 'users-create-dialog-phone');
@@ -417,7 +385,7 @@ describe('the committee’s directory pages in Chromium', () => {
     await expect.poll(() => page.getByRole('menuitem', { name: '项目列表' }).isVisible()).toBe(true);
     for (const name of ['组织管理', '用户管理', '批量导入']) expect(await page.getByRole('menuitem', { name }).count(), name).toBe(0);
     for (const path of ['/app/orgs', '/app/users', '/app/import']) {
-      await page.goto(`${base}${path}`);
+      await page.goto(`${base()}${path}`);
       await page.waitForURL(/\/app\/tasks$/);
     }
     const org = await h.post('u-sec-oc1', '/orgs', { id: 'org-b11', parentId: 'org-oc1', kind: 'branch', name: '书记自建支部' });
