@@ -296,9 +296,9 @@ describe('the web console in Chromium', () => {
     expect(total).toBeGreaterThan(8);
     // Step back to the first event: the project as proposed, a draft.
     for (let n = total; n > 1; n--) await auditor.getByRole('button', { name: '上一事件' }).click();
-    await expect.poll(() => auditor.getByTestId('audit-state').textContent()).toBe('草稿');
+    await expect.poll(() => auditor.getByTestId('audit-state').textContent(), { timeout: 20_000 }).toBe('草稿');
     await auditor.getByRole('button', { name: '下一事件' }).click();
-    await expect.poll(() => auditor.getByTestId('audit-position').textContent()).toContain('第 2 /');
+    await expect.poll(() => auditor.getByTestId('audit-position').textContent(), { timeout: 20_000 }).toContain('第 2 /');
     await auditor.getByRole('button', { name: '校验' }).click();
     await expect.poll(() => auditor.getByTestId('verify-result').textContent(), { timeout: 60_000 }).toContain('校验通过');
     await screenshot(auditor, 'audit-laptop');
