@@ -22,16 +22,15 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONSOLE_DIR } from '../../api/plugins/console';
 import { createFileContentStore } from '../../db/content-store';
-import { hashPassword } from '../../db/identity';
 import { compressedCycle, proposal } from '../fixtures/cycles';
 import { useHarness } from '../helpers/harness';
 import { waitUntil } from '../helpers/wait';
-import { LAPTOP, PHONE, launch, newPerson, screenshot, seriousViolations, type ConsoleError } from './browser';
+import { LAPTOP, PHONE, newPerson, screenshot, seriousViolations } from './browser';
+import { useConsole } from './console-session';
 
 type Json = any;
 
@@ -100,12 +99,8 @@ describe('the console’s lists in Chromium (problems, annual tasks, inspections
     },
     app: () => ({ store: createFileContentStore(storeDir), rateLimitPerMinute: 100_000 }),
   });
-  let base: string;
-  let browser: Browser;
   /** This file's copy of the console build (see `pinned`). */
   const buildCopy = fs.mkdtempSync(path.join(os.tmpdir(), 'console-lists-build-'));
-  const errors: ConsoleError[] = [];
-  const people: Record<string, { context: BrowserContext; page: Page }> = {};
   const ids = { rectified: '', branch: '', otherUnit: '', acceptedA: '', acceptedB: '', entry: '', otherEntry: '', proposed: '' };
 
   // ---- API helpers (bearer tokens of the cast) --------------------------------------------------
@@ -144,11 +139,6 @@ describe('the console’s lists in Chromium (problems, annual tasks, inspections
   }
 
   beforeAll(async () => {
-    const hash = await hashPassword(PASSWORD);
-    for (const [userId, username] of Object.entries(LOGINS)) {
-      await h.db.updateTable('users').set({ username, password_hash: hash, must_change_password: false }).where('id', '=', userId).execute();
-    }
-
     ids.rectified = await inProgress('u-sec-oc1', 'u-committee', '财政局助企攻坚项目');
     ids.branch = await inProgress('u-sec-b1', 'u-sec-oc1', '预算处支部强基项目');
     ids.otherUnit = await inProgress('u-sec-oc2', 'u-committee', '教育局课后服务项目');
@@ -172,15 +162,14 @@ describe('the console’s lists in Chromium (problems, annual tasks, inspections
     );
 
     fs.cpSync(CONSOLE_DIR, buildCopy, { recursive: true });
-    await h.app.listen({ host: '127.0.0.1', port: 0 });
-    base = `http://127.0.0.1:${(h.app.server.address() as AddressInfo).port}`;
-    browser = await launch();
   });
   afterAll(async () => {
-    await browser?.close();
     fs.rmSync(storeDir, { recursive: true, force: true });
     fs.rmSync(buildCopy, { recursive: true, force: true });
   });
+
+  // After the data is prepared and the build copied: the app listens, the browser starts.
+  const { base, browser, as, errors, refusing } = useConsole(h, { logins: LOGINS, password: PASSWORD, open: (viewport) => pinned(viewport) });
 
   // ---- Browser helpers ------------------------------------------------------------------------
   /** expect.poll with room for a machine shared with other test runs (pages and projections take their time there). */
@@ -191,40 +180,18 @@ describe('the console’s lists in Chromium (problems, annual tasks, inspections
    * under a page in the middle of this file. The API answers everything else, as it does in use.
    */
   async function pinned(viewport = LAPTOP): Promise<{ context: BrowserContext; page: Page }> {
-    const person = await newPerson(browser, viewport, errors);
-    await person.context.route(`${base}/assets/**`, (route) => {
+    const person = await newPerson(browser(), viewport, errors);
+    await person.context.route(`${base()}/assets/**`, (route) => {
       const file = path.join(buildCopy, 'assets', path.basename(new URL(route.request().url()).pathname));
       return fs.existsSync(file) ? route.fulfill({ path: file }) : route.continue();
     });
-    await person.context.route(`${base}/app/**`, (route) =>
+    await person.context.route(`${base()}/app/**`, (route) =>
       route.request().resourceType() === 'document' ? route.fulfill({ path: path.join(buildCopy, 'index.html'), contentType: 'text/html; charset=utf-8' }) : route.continue(),
     );
     return person;
   }
-  async function signIn(page: Page, userId: string) {
-    await page.goto(`${base}/app/login`);
-    await page.getByLabel('用户名或手机号').fill(LOGINS[userId]);
-    await page.getByLabel('密码', { exact: true }).fill(PASSWORD);
-    await page.getByRole('button', { name: '登录' }).click();
-    await page.waitForURL(/\/app\/tasks$/);
-  }
-  async function as(userId: string): Promise<Page> {
-    if (!people[userId]) {
-      people[userId] = await pinned(LAPTOP);
-      await signIn(people[userId].page, userId);
-    }
-    return people[userId].page;
-  }
   async function menuOf(page: Page): Promise<string[]> {
     return (await page.getByRole('navigation', { name: '主菜单' }).getByRole('menuitem').allTextContents()).map((t) => t.trim());
-  }
-  /** Runs `step`, which provokes refusals; the browser logs each refused request, and only those may appear. */
-  async function refusing(statuses: number[], step: () => Promise<void>) {
-    const from = errors.length;
-    await step();
-    const added = errors.splice(from);
-    expect(added.length).toBeGreaterThan(0);
-    for (const e of added) expect(statuses.some((s) => e.text.includes(`status of ${s}`)), e.text).toBe(true);
   }
   /** Waits until the page's requests are answered and no table shows its loading mask (for screenshots). */
   async function settled(page: Page) {
@@ -257,7 +224,7 @@ describe('the console’s lists in Chromium (problems, annual tasks, inspections
     const page = await as('u-sec-oc1');
     // A second problem, which will be resolved while the form is open.
     const stale = await ok('u-sec-oc1', 'POST', '/orgs/org-oc1/problems', { title: '学习记录不规范', source: '自查' });
-    await page.goto(`${base}/app/projects/new?cycle=${cycle.cycleId}`);
+    await page.goto(`${base()}/app/projects/new?cycle=${cycle.cycleId}`);
     await page.getByLabel('项目名称').fill('“企业之家”问题导向服务项目');
     await page.getByLabel('服务的业务目标（党建与业务融合）').fill('打通服务企业“最后一公里”');
     await page.getByRole('radio', { name: '问题导向' }).check({ force: true });
@@ -301,14 +268,14 @@ describe('the console’s lists in Chromium (problems, annual tasks, inspections
       const list = await ok('u-sec-oc1', 'GET', '/orgs/org-oc1/problems');
       return list.items.some((p: Json) => p.linkedProjects.some((l: Json) => l.projectId === ids.proposed)) ? true : undefined;
     }, 20_000, 100);
-    await page.goto(`${base}/app/problems`);
+    await page.goto(`${base()}/app/problems`);
     const row = page.getByTestId('problems').locator('tr', { hasText: '服务企业渠道不畅' });
     await poll(() => row.getByRole('link', { name: '“企业之家”问题导向服务项目' }).isVisible()).toBe(true);
   });
 
   it('the secretary marks a problem resolved and opens it again from the list', async () => {
     const page = await as('u-sec-oc1');
-    await page.goto(`${base}/app/problems`);
+    await page.goto(`${base()}/app/problems`);
     const row = page.getByTestId('problems').locator('tr', { hasText: '服务企业渠道不畅' });
     await row.getByRole('button', { name: '标记已解决' }).click();
     await poll(() => row.getByText('已解决', { exact: true }).isVisible()).toBe(true);
@@ -319,7 +286,7 @@ describe('the console’s lists in Chromium (problems, annual tasks, inspections
 
   it('the committee picks an org and sees its problems; it may keep them too', async () => {
     const page = await as('u-committee');
-    await page.goto(`${base}/app/problems`);
+    await page.goto(`${base()}/app/problems`);
     await pick(page, '党组织', '市财政局机关党委（org-oc1）');
     await poll(() => page.getByTestId('problems').getByText('服务企业渠道不畅').isVisible()).toBe(true);
     await poll(() => page.getByRole('button', { name: '加入问题清单' }).isVisible()).toBe(true);
@@ -345,7 +312,7 @@ describe('the console’s lists in Chromium (problems, annual tasks, inspections
     for (const [name, type] of [['导出 Excel', 'spreadsheetml'], ['导出 CSV', 'text/csv']] as const) {
       const href = await page.getByRole('link', { name }).getAttribute('href');
       expect(href).toBe(`/exports/secretaries/u-sec-oc1/annual-tasks.${name === '导出 CSV' ? 'csv' : 'xlsx'}`);
-      const response = await page.request.get(`${base}${href}`);
+      const response = await page.request.get(`${base()}${href}`);
       expect(response.status(), name).toBe(200);
       expect(response.headers()['content-type']).toContain(type);
       if (name === '导出 CSV') expect(await response.text()).toContain('财政局“红色引擎”品牌项目');
@@ -380,11 +347,11 @@ describe('the console’s lists in Chromium (problems, annual tasks, inspections
     // The downloads answer what they say, in the person's own session.
     for (const [name, type] of [['导出 Excel', 'spreadsheetml'], ['导出 CSV', 'text/csv'], ['下载 Markdown', 'text/markdown'], ['打印版', 'text/html']] as const) {
       const href = await page.getByRole('link', { name }).getAttribute('href');
-      const response = await page.request.get(`${base}${href}`);
+      const response = await page.request.get(`${base()}${href}`);
       expect(response.status(), `${name} ${href}`).toBe(200);
       expect(response.headers()['content-type'], name).toContain(type);
     }
-    const md = await page.request.get(`${base}${await page.getByRole('link', { name: '下载 Markdown' }).getAttribute('href')}`);
+    const md = await page.request.get(`${base()}${await page.getByRole('link', { name: '下载 Markdown' }).getAttribute('href')}`);
     expect(await md.text()).toContain('教育局“双减”破题项目');
     await settled(page);
     await screenshot(page, 'lists-laptop');
@@ -437,7 +404,7 @@ describe('the console’s lists in Chromium (problems, annual tasks, inspections
 
     const member = await as('u-member-b1');
     for (const url of ['/app/lists', '/app/problems', '/app/inspections', '/app/annual-tasks']) {
-      await member.goto(`${base}${url}`);
+      await member.goto(`${base()}${url}`);
       await member.waitForURL(/\/app\/tasks$/);
     }
 
@@ -465,7 +432,7 @@ describe('the console’s lists in Chromium (problems, annual tasks, inspections
 
     // A secretary of a branch below reads the organ committee's list but is not offered to keep it.
     const secretary = await as('u-sec-oc1');
-    await secretary.goto(`${base}/app/problems`);
+    await secretary.goto(`${base()}/app/problems`);
     await pick(secretary, '党组织', '预算处党支部（org-b1）');
     await poll(() => secretary.getByText('问题清单为空').isVisible()).toBe(true);
     expect(await secretary.getByRole('button', { name: '加入问题清单' }).count()).toBe(0);
@@ -485,7 +452,7 @@ describe('the console’s lists in Chromium (problems, annual tasks, inspections
     const found: Record<string, unknown> = {};
     for (const [name, userId, url] of pages) {
       const page = await as(userId);
-      await page.goto(`${base}${url}`);
+      await page.goto(`${base()}${url}`);
       await page.waitForLoadState('networkidle');
       if (name === 'propose') await page.getByRole('radio', { name: '问题导向' }).check({ force: true });
       if (name === 'lists-auditor') {
@@ -500,15 +467,7 @@ describe('the console’s lists in Chromium (problems, annual tasks, inspections
   });
 
   it('at phone width (390 px) each list page fits without horizontal page scroll and passes axe-core', async () => {
-    const phones: Record<string, Page> = {};
-    const phoneOf = async (userId: string) => {
-      if (!phones[userId]) {
-        const person = await pinned(PHONE);
-        await signIn(person.page, userId);
-        phones[userId] = person.page;
-      }
-      return phones[userId];
-    };
+    const phoneOf = (userId: string) => as(userId, PHONE);
     const pages: [string, string, string, string][] = [
       ['problems', 'u-sec-oc1', '/app/problems', '服务企业渠道不畅'],
       ['propose-problems', 'u-sec-oc1', `/app/projects/new?cycle=${cycle.cycleId}`, '量化指标'],
@@ -520,7 +479,7 @@ describe('the console’s lists in Chromium (problems, annual tasks, inspections
     const found: Record<string, unknown> = {};
     for (const [name, userId, url, text] of pages) {
       const page = await phoneOf(userId);
-      await page.goto(`${base}${url}`);
+      await page.goto(`${base()}${url}`);
       if (name === 'propose-problems') await page.getByRole('radio', { name: '问题导向' }).check({ force: true });
       await poll(() => page.getByText(text).first().isVisible(), { message: name }).toBe(true);
       await page.waitForLoadState('networkidle');
@@ -538,7 +497,6 @@ describe('the console’s lists in Chromium (problems, annual tasks, inspections
     await secretary.getByRole('button', { name: '展开菜单' }).click();
     await secretary.getByRole('menuitem', { name: '年度任务清单' }).click();
     await secretary.waitForURL(/\/app\/annual-tasks$/);
-    for (const page of Object.values(phones)) await page.context().close();
   });
 
   it('no page logged a console error (beyond the refusals asked for)', () => {
