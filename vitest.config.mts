@@ -27,6 +27,8 @@ export default defineConfig({
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
           globalSetup: ['test/global-setup.ts', 'test/e2e/global-setup.ts'],
+          // A page answers within seconds on a loaded machine, not within vitest's default 1 s poll.
+          expect: { poll: { timeout: 15_000, interval: 100 } },
           testTimeout: 180_000,
           hookTimeout: 300_000,
           pool: 'forks',
