@@ -28,7 +28,7 @@ export interface StartEnv {
  * gives) can meanwhile become the local end of some outgoing connection on this busy machine, and
  * the next bind fails.
  */
-async function quietPort(taken: Set<number>): Promise<number> {
+export async function quietPort(taken: Set<number> = new Set()): Promise<number> {
   for (let attempt = 0; attempt < 200; attempt++) {
     const port = 20_000 + Math.floor(Math.random() * 12_000);
     if (taken.has(port)) continue;

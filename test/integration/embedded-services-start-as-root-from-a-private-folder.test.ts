@@ -15,8 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { SHARED_BINARIES_ROOT, SHARED_DATA_ROOT } from '../../scripts/infra/embedded-postgres';
-import { freePort } from '../../scripts/infra/ports';
-import { health } from '../helpers/start-process';
+import { health, quietPort } from '../helpers/start-process';
 
 const ROOT = path.join(__dirname, '..', '..');
 const isRoot = os.userInfo().uid === 0;
@@ -91,15 +90,18 @@ describe.skipIf(!isRoot)('embedded services as root from a folder other users ca
   });
 
   it('npm start comes up, says where its PostgreSQL data is, and changes no directory mode outside the project', async () => {
-    const port = await freePort();
+    // Ports below the ephemeral range: a freePort() port became the local end of another test's
+    // outgoing connection during this start-up once (EADDRINUSE on the API's listen).
+    const taken = new Set<number>();
+    const port = await quietPort(taken);
     const env = cleanEnv({
       TEMPORAL_CLI: inject('temporalCliPath'),
       DEMO: '0',
       LOG_LEVEL: 'info',
       PORT: String(port),
-      EMBEDDED_PG_PORT: String(await freePort()),
-      TEMPORAL_DEV_PORT: String(await freePort()),
-      TEMPORAL_UI_PORT: String(await freePort()),
+      EMBEDDED_PG_PORT: String(await quietPort(taken)),
+      TEMPORAL_DEV_PORT: String(await quietPort(taken)),
+      TEMPORAL_UI_PORT: String(await quietPort(taken)),
     });
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(clone, 'scripts', 'start.ts')], { cwd: clone, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
