@@ -39,6 +39,14 @@ export interface NotificationInput {
 }
 
 export function createProjectActivities(db: Db) {
+  async function persist(input: PersistProjectInput): Promise<{ appended: number }> {
+    try {
+      return await persistOnce(db, input);
+    } catch (error) {
+      await recordLag(db, input, error);
+      throw error;
+    }
+  }
   return {
     /**
      * Appends the events not yet in the log (chaining their hashes), then folds every logged event
@@ -47,13 +55,18 @@ export function createProjectActivities(db: Db) {
      * `persistence_lag` (since when, why) and the activity retries; success clears it.
      */
     async persistProject(input: PersistProjectInput): Promise<{ appended: number }> {
-      try {
-        const result = await persistOnce(db, input);
-        return result;
-      } catch (error) {
-        await recordLag(db, input, error);
-        throw error;
-      }
+      return persist(input);
+    },
+
+    /**
+     * The same persistence, run as a local activity (workflow code v3). Its answer carries the
+     * events it stored: a local activity leaves only its result in the Temporal history (in the
+     * marker), and the audit reads the events the workflow persisted from there, as it reads the
+     * input of `persistProject` in older histories.
+     */
+    async persistProjectLocally(input: PersistProjectInput): Promise<{ appended: number; events: RecordedEvent[] }> {
+      const { appended } = await persist(input);
+      return { appended, events: input.events };
     },
 
     /** Writes reminders to the outbox; an id already there is left as it is. */

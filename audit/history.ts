@@ -124,7 +124,15 @@ export function resultFromHistory(history: History): ProjectView | undefined {
   return firstPayload<ProjectView>(last?.workflowExecutionCompletedEventAttributes?.result);
 }
 
-/** Lifecycle events the workflow handed to `persistProject`, by seq: those whose activity completed, and those still in flight. */
+/** The marker a local activity leaves in the history (Temporal's core SDK). */
+const LOCAL_ACTIVITY_MARKER = 'core_local_activity';
+
+/**
+ * Lifecycle events the workflow persisted, by seq: those whose activity completed, and those still
+ * in flight. Histories before v3 carry them as the input of the `persistProject` activity; from v3
+ * they are the result of the local activity `persistProjectLocally`, recorded in its marker once it
+ * completed (a local activity still running leaves nothing in the history).
+ */
 export interface PersistedByWorkflow {
   completed: Map<number, LifecycleEvent>;
   pending: Map<number, LifecycleEvent>;
@@ -137,6 +145,14 @@ export function persistedEvents(runs: readonly RunHistory[]): PersistedByWorkflo
     const events = history.events ?? [];
     const done = new Set(events.map((e) => e.activityTaskCompletedEventAttributes?.scheduledEventId).filter((id) => id != null).map(String));
     for (const e of events) {
+      const marker = e.markerRecordedEventAttributes;
+      if (marker?.markerName === LOCAL_ACTIVITY_MARKER) {
+        const meta = firstPayload<{ activity_type?: string }>(marker.details?.data as Payloads);
+        if (meta?.activity_type !== 'persistProjectLocally' || marker.failure) continue;
+        const result = firstPayload<{ events?: PersistProjectInput['events'] }>(marker.details?.result as Payloads);
+        for (const { seq, event } of result?.events ?? []) completed.set(seq, event);
+        continue;
+      }
       const scheduled = e.activityTaskScheduledEventAttributes;
       if (scheduled?.activityType?.name !== 'persistProject') continue;
       const input = firstPayload<PersistProjectInput>(scheduled.input);

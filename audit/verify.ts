@@ -5,7 +5,7 @@
  * 3. evidence-files: every referenced evidence file's stored bytes still match their SHA-256;
  * 4. projection: the database projection equals the state the workflow reports;
  * 5. event-log: the event log agrees with the workflow: its rows are the events the workflow
- *    handed to `persistProject` in its Temporal history, and replaying them through the lifecycle
+ *    persisted in its Temporal history (`persistProject` input, or `persistProjectLocally` result from v3), and replaying them through the lifecycle
  *    core gives the state the workflow reports (DESIGN §5 (b)).
  * The checks work on plain collected data, so an archive can be re-verified offline with them.
  */

@@ -15,6 +15,7 @@ import {
   getExternalWorkflowHandle,
   ParentClosePolicy,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   startChild,
   upsertSearchAttributes,
@@ -62,6 +63,22 @@ const { persistProject, writeNotifications } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
+
+/**
+ * v3 (patched): the same two activities run as local activities, inside the workflow task that
+ * decided them. A new project then costs Temporal one workflow task and a marker instead of an
+ * activity task and a second workflow task (5 history events instead of 11), an action is answered
+ * once its events are stored, and the history records the activity's small result, not its input.
+ * Both activities are idempotent (keyed by project + seq, notification id), so the re-run of a
+ * local activity after a lost workflow task writes nothing twice.
+ */
+const local = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
+});
+
+/** The patch id of local persistence; never rename it while v2 histories may still replay. */
+export const LOCAL_EFFECTS_PATCH = 'local-effects-v3';
 
 /** Everything a run hands to the next across continue-as-new. */
 export interface CarriedState {
@@ -216,6 +233,12 @@ export async function projectWorkflow(input: ProjectWorkflowInput): Promise<Proj
   const rollupPending = () =>
     state.parentId !== null && (reported === null || reported.stage !== state.stage || reported.progress !== state.progress);
 
+  // The search attributes the workflow was started with (every starter passes a new project's draft
+  // attributes: the launcher, the API and a parent); unknown after continue-as-new.
+  let attributesUpserted: string | null = input.create
+    ? attributesKey(projectSearchAttributes(cycle.cycleId, input.create.orgId, 'draft', input.create.proposal.type, input.create.parentId))
+    : null;
+
   async function carryOutEffects(): Promise<void> {
     for (const child of state.children) {
       const known = children[child.id];
@@ -263,15 +286,25 @@ export async function projectWorkflow(input: ProjectWorkflowInput): Promise<Proj
     if (unpersisted.length > 0) {
       const batch = unpersisted;
       unpersisted = [];
-      upsertSearchAttributes(projectSearchAttributes(cycle.cycleId, state.orgId, state.stage, state.proposal.type, state.parentId));
-      // The new events only: the activity folds them into the stored projection with the same
-      // lifecycle core, so the payload stays the size of the events whatever the project's size.
-      await persistProject({ workflowId: info.workflowId, runId: info.runId, projectId: state.id, cycle, events: batch });
+      const attributes = projectSearchAttributes(cycle.cycleId, state.orgId, state.stage, state.proposal.type, state.parentId);
+      if (patched(LOCAL_EFFECTS_PATCH)) {
+        // Upserted only when they changed (a new project was started with its draft attributes).
+        const key = attributesKey(attributes);
+        if (key !== attributesUpserted) upsertSearchAttributes(attributes);
+        attributesUpserted = key;
+        // The new events only: the activity folds them into the stored projection with the same
+        // lifecycle core, so the payload stays the size of the events whatever the project's size.
+        await local.persistProjectLocally({ workflowId: info.workflowId, runId: info.runId, projectId: state.id, cycle, events: batch });
+      } else {
+        upsertSearchAttributes(attributes);
+        await persistProject({ workflowId: info.workflowId, runId: info.runId, projectId: state.id, cycle, events: batch });
+      }
     }
     if (outbox.length > 0) {
       const batch = outbox;
       outbox = [];
-      await writeNotifications(batch);
+      if (patched(LOCAL_EFFECTS_PATCH)) await local.writeNotifications(batch);
+      else await writeNotifications(batch);
     }
   }
 
@@ -330,6 +363,10 @@ export async function projectWorkflow(input: ProjectWorkflowInput): Promise<Proj
     await writeNotifications([closingNotice(state, seq)]);
   }
   return { state, seq };
+}
+
+function attributesKey(pairs: ReturnType<typeof projectSearchAttributes>): string {
+  return pairs.map((p) => `${p.key.name}=${String(p.value)}`).join('\n');
 }
 
 /** The patch id of the closing notice; never rename it while v1 histories may still replay. */

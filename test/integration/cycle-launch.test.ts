@@ -4,6 +4,7 @@ import type { CreateEvent } from '../../workflows/lifecycle';
 import { compressedCycle, proposal } from '../fixtures/cycles';
 import { waitUntil } from '../helpers/wait';
 import { useHarness } from '../helpers/harness';
+import { projectWorkflowId } from '../../workflows/messages';
 
 const SECRETARIES = [
   { userId: 'u-sec-u1', orgId: 'org-u1' },
@@ -102,6 +103,27 @@ describe('opening and launching a cycle', () => {
     const again = await h.temporal.client.workflow.getHandle(launchWorkflowId(cycle.cycleId)).result();
     expect(again.started).toBe(0);
     expect((await h.temporal.client.workflow.count(`CycleId = '${cycle.cycleId}' AND WorkflowType = 'projectWorkflow'`)).count).toBe(TOTAL);
+  });
+
+  it('a launched project costs Temporal one workflow task and no activity task: its first events are stored by a local activity', async () => {
+    const history = await h.temporal.client.workflow.getHandle(projectWorkflowId(cycle.cycleId, 'L-002')).fetchHistory();
+    const events = history.events ?? [];
+    const types = events.map((e) => Object.keys(e).find((k) => k.endsWith('EventAttributes')));
+    // No activity task anywhere (persistence and reminders run as local activities)…
+    expect(types.filter((t) => t?.startsWith('activityTask'))).toEqual([]);
+    // …and the first workflow task already stored the create event: started, one workflow task,
+    // the patch marker and the local activity's marker; no project search attribute upserted (started with them).
+    const firstTask = types.slice(0, types.indexOf('workflowTaskScheduledEventAttributes', 2) === -1 ? undefined : types.indexOf('workflowTaskScheduledEventAttributes', 2));
+    expect(firstTask.slice(0, 4)).toEqual(['workflowExecutionStartedEventAttributes', 'workflowTaskScheduledEventAttributes', 'workflowTaskStartedEventAttributes', 'workflowTaskCompletedEventAttributes']);
+    const upserted = events
+      .slice(0, firstTask.length)
+      .flatMap((e) => Object.keys(e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {}));
+    // Only the SDK's own patch bookkeeping (TemporalChangeVersion) is upserted, no project attribute.
+    expect(upserted.filter((name) => name !== 'TemporalChangeVersion')).toEqual([]);
+    const markers = events.slice(0, firstTask.length).map((e) => e.markerRecordedEventAttributes?.markerName).filter(Boolean);
+    expect(markers).toContain('core_local_activity');
+    const rows = await h.db.selectFrom('project_events').select(['seq']).where('project_id', '=', 'L-002').execute();
+    expect(rows.map((r) => Number(r.seq))).toContain(1);
   });
 
   it('a launched project is a running workflow the API can act on', async () => {

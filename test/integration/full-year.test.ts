@@ -17,7 +17,7 @@ async function recordHistory(client: Client, workflowId: string, runId: string |
   const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
   if (process.env.RECORD_HISTORIES === '1') {
     // Recordings go to the folder of the current workflow version (see test/integration/replay.test.ts).
-    const dir = path.join(__dirname, '..', 'histories', process.env.HISTORY_VERSION ?? 'v2');
+    const dir = path.join(__dirname, '..', 'histories', process.env.HISTORY_VERSION ?? 'v4');
     fs.mkdirSync(dir, { recursive: true });
     // Exported by the temporal CLI itself, in the JSON format Temporal's tools and replayer read.
     const args = ['workflow', 'show', '--address', inject('temporalAddress'), '--workflow-id', workflowId, '--output', 'json'];

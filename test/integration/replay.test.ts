@@ -14,7 +14,7 @@ import { testLogger } from '../helpers/infra';
 
 /**
  * One folder per released workflow version: v1 was recorded before the first patched() change,
- * v2 after it. Every version must keep replaying against today's code.
+ * v2 after it (the closing notice), v3 after the second (persistence as local activities). Every version must keep replaying against today's code.
  */
 const dir = path.join(__dirname, '..', 'histories');
 const files = fs.existsSync(dir)
@@ -34,7 +34,7 @@ describe('replay gate: committed histories replay against the current workflow c
   const options = () => ({ workflowBundle: { codePath: inject('workflowBundlePath') } });
 
   it("has histories for the milestones of a project's life, a sub-project and a continue-as-new run, for every released version", () => {
-    for (const version of ['v1', 'v2']) {
+    for (const version of ['v1', 'v2', 'v3']) {
       expect(files).toEqual(
         expect.arrayContaining(['full-year-p-engine.json', 'full-year-p-engine-c1.json', 'full-year-p-engine-c3.json', 'continued-as-new-first-run.json'].map((f) => `${version}/${f}`)),
       );
