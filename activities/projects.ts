@@ -59,10 +59,10 @@ export function createProjectActivities(db: Db) {
     },
 
     /**
-     * The same persistence, run as a local activity (workflow code v3). Its answer carries the
-     * events it stored: a local activity leaves only its result in the Temporal history (in the
-     * marker), and the audit reads the events the workflow persisted from there, as it reads the
-     * input of `persistProject` in older histories.
+     * The same persistence, run as a local activity for a new project's create event (workflow
+     * code v3). Its answer carries the events it stored: a local activity leaves only its result in
+     * the Temporal history (in the marker), and the audit reads the events the workflow persisted
+     * from there, as it reads the input of `persistProject`.
      */
     async persistProjectLocally(input: PersistProjectInput): Promise<{ appended: number; events: RecordedEvent[] }> {
       const { appended } = await persist(input);

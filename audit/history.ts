@@ -129,9 +129,9 @@ const LOCAL_ACTIVITY_MARKER = 'core_local_activity';
 
 /**
  * Lifecycle events the workflow persisted, by seq: those whose activity completed, and those still
- * in flight. Histories before v3 carry them as the input of the `persistProject` activity; from v3
- * they are the result of the local activity `persistProjectLocally`, recorded in its marker once it
- * completed (a local activity still running leaves nothing in the history).
+ * in flight. They are the input of the `persistProject` activity; from v3 a new project's create
+ * event is the result of the local activity `persistProjectLocally` instead, recorded in its
+ * marker once it completed (a local activity still running leaves nothing in the history).
  */
 export interface PersistedByWorkflow {
   completed: Map<number, LifecycleEvent>;

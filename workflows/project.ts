@@ -65,20 +65,25 @@ const { persistProject, writeNotifications } = proxyActivities<Activities>({
 });
 
 /**
- * v3 (patched): the same two activities run as local activities, inside the workflow task that
- * decided them. A new project then costs Temporal one workflow task and a marker instead of an
- * activity task and a second workflow task (5 history events instead of 11), an action is answered
- * once its events are stored, and the history records the activity's small result, not its input.
- * Both activities are idempotent (keyed by project + seq, notification id), so the re-run of a
- * local activity after a lost workflow task writes nothing twice.
+ * v3 (patched): a new project's first persistence — its create event alone — runs as a local
+ * activity, inside the workflow task that started it. A launch then costs Temporal one workflow
+ * task and a marker instead of an activity task and a second workflow task, and the history
+ * records the activity's small result, not its input.
+ *
+ * Only the create event: it comes from the workflow's input, so a workflow task that fails after
+ * the local activity ran (a crashed worker or server) is retried with the very same batch and the
+ * re-run writes nothing new. Any other event carries workflow time (`at`) and may follow an Update
+ * that a failed task never recorded; a local activity would store it before Temporal has, and the
+ * retried task could decide a different event under the same seq. Those stay ordinary activities,
+ * scheduled only once the workflow task that decided them is recorded.
  */
-const local = proxyLocalActivities<Activities>({
+const { persistProjectLocally } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds' },
 });
 
-/** The patch id of local persistence; never rename it while v2 histories may still replay. */
-export const LOCAL_EFFECTS_PATCH = 'local-effects-v3';
+/** The patch id of the local first persistence; never rename it while v2 histories may still replay. */
+export const LOCAL_CREATE_PATCH = 'local-create-v3';
 
 /** Everything a run hands to the next across continue-as-new. */
 export interface CarriedState {
@@ -233,9 +238,8 @@ export async function projectWorkflow(input: ProjectWorkflowInput): Promise<Proj
   const rollupPending = () =>
     state.parentId !== null && (reported === null || reported.stage !== state.stage || reported.progress !== state.progress);
 
-  // The search attributes the workflow was started with (every starter passes a new project's draft
-  // attributes: the launcher, the API and a parent); unknown after continue-as-new.
-  let attributesUpserted: string | null = input.create
+  // The search attributes every starter gives a new project (the launcher, the API and a parent).
+  const startAttributes = input.create
     ? attributesKey(projectSearchAttributes(cycle.cycleId, input.create.orgId, 'draft', input.create.proposal.type, input.create.parentId))
     : null;
 
@@ -287,24 +291,22 @@ export async function projectWorkflow(input: ProjectWorkflowInput): Promise<Proj
       const batch = unpersisted;
       unpersisted = [];
       const attributes = projectSearchAttributes(cycle.cycleId, state.orgId, state.stage, state.proposal.type, state.parentId);
-      if (patched(LOCAL_EFFECTS_PATCH)) {
-        // Upserted only when they changed (a new project was started with its draft attributes).
-        const key = attributesKey(attributes);
-        if (key !== attributesUpserted) upsertSearchAttributes(attributes);
-        attributesUpserted = key;
-        // The new events only: the activity folds them into the stored projection with the same
-        // lifecycle core, so the payload stays the size of the events whatever the project's size.
-        await local.persistProjectLocally({ workflowId: info.workflowId, runId: info.runId, projectId: state.id, cycle, events: batch });
+      const persistInput = { workflowId: info.workflowId, runId: info.runId, projectId: state.id, cycle, events: batch };
+      // The new events only: the activity folds them into the stored projection with the same
+      // lifecycle core, so the payload stays the size of the events whatever the project's size.
+      if (input.create && batch.length === 1 && batch[0]!.seq === 1 && patched(LOCAL_CREATE_PATCH)) {
+        // Started with its draft search attributes: nothing to upsert unless they already differ.
+        if (attributesKey(attributes) !== startAttributes) upsertSearchAttributes(attributes);
+        await persistProjectLocally(persistInput);
       } else {
         upsertSearchAttributes(attributes);
-        await persistProject({ workflowId: info.workflowId, runId: info.runId, projectId: state.id, cycle, events: batch });
+        await persistProject(persistInput);
       }
     }
     if (outbox.length > 0) {
       const batch = outbox;
       outbox = [];
-      if (patched(LOCAL_EFFECTS_PATCH)) await local.writeNotifications(batch);
-      else await writeNotifications(batch);
+      await writeNotifications(batch);
     }
   }
 
