@@ -106,6 +106,8 @@ async function persistOnce(db: Db, input: PersistProjectInput): Promise<{ append
       .executeTakeFirst();
     let prevHash = last?.hash ?? null;
     let lastSeq = last?.seq ?? 0;
+    const loggedBefore = lastSeq;
+    const inserted: { seq: number; event: LifecycleEvent }[] = [];
     let appended = 0;
     for (const { seq, event } of [...input.events].sort((a, b) => a.seq - b.seq)) {
       if (seq <= lastSeq) continue; // already recorded by an earlier attempt
@@ -131,6 +133,7 @@ async function persistOnce(db: Db, input: PersistProjectInput): Promise<{ append
       prevHash = hash;
       lastSeq = seq;
       appended += 1;
+      inserted.push({ seq, event });
     }
 
     // The projection: the stored state plus the logged events after its version, folded by the core.
@@ -138,13 +141,12 @@ async function persistOnce(db: Db, input: PersistProjectInput): Promise<{ append
     const before = current ? current.state : null;
     const version = current?.version ?? 0;
     if (version < lastSeq) {
-      const logged = await trx
-        .selectFrom('project_events')
-        .select(['seq', 'event'])
-        .where('project_id', '=', projectId)
-        .where('seq', '>', version)
-        .orderBy('seq')
-        .execute();
+      // The projection was level with the log before this call: what it lacks is what was just
+      // inserted (the advisory lock keeps other writers out). Otherwise read the missing events.
+      const logged =
+        version === loggedBefore
+          ? inserted
+          : await trx.selectFrom('project_events').select(['seq', 'event']).where('project_id', '=', projectId).where('seq', '>', version).orderBy('seq').execute();
       let state = before;
       for (const row of logged) {
         const result = apply(state, row.event, cycle);
@@ -312,12 +314,17 @@ async function writeProjection(trx: Transaction<Database>, workflowId: string, b
     .onConflict((oc) => oc.column('id').doUpdateSet({ ...row, updated_at: sql`now()` }))
     .execute();
 
+  if (!before) {
+    // No stored projection to compare with: remove whatever detail rows exist, every table in one
+    // statement (a launch writes thousands of new projections).
+    const deletes = (Object.keys(DETAIL_ROWS) as DetailTable[]).map((table, i) => sql`${sql.raw(`d${i}`)} as (delete from ${sql.table(table)} where project_id = ${state.id})`);
+    await sql`with ${sql.join(deletes)} select 1`.execute(trx);
+  }
   for (const [table, { key, rows }] of Object.entries(DETAIL_ROWS) as [DetailTable, (typeof DETAIL_ROWS)[DetailTable]][]) {
     const keyOf = (r: Record<string, unknown>) => (key === null ? '' : String(r[key]));
     const wanted = new Map(rows(state).map((r) => [keyOf(r), r]));
     if (!before) {
-      // No stored projection to compare with: replace whatever rows exist.
-      await trx.deleteFrom(table).where('project_id', '=', state.id).execute();
+      // No stored projection to compare with: whatever rows exist were removed above; insert.
       if (wanted.size > 0) await trx.insertInto(table).values([...wanted.values()] as never).execute();
       continue;
     }

@@ -3,6 +3,7 @@
  * The workflow code comes as a prebuilt bundle (a file, as the tests and deployments have), or is
  * bundled once per process from a workflows path and kept.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { bundleWorkflowCode, DefaultLogger, Worker } from '@temporalio/worker';
@@ -78,11 +79,21 @@ const queue: ReplayRequest[] = [];
 let feeding = false;
 let wake: (() => void) | null = null;
 
+/** Bundle code given inline, by its SHA-256 (computed once per string object kept alive by a request). */
+const codeDigests = new Map<string, string>();
+
+/** Requests with the same key can share a replay worker: the same bundle file, source folder or bundle code. */
 function codeKey(code: WorkflowCode | undefined): string {
   const c = code ?? projectWorkflows();
   if ('workflowBundlePath' in c) return `file:${c.workflowBundlePath}`;
   if ('workflowsPath' in c) return `src:${c.workflowsPath}`;
-  return `code:${c.workflowBundleCode.length}:${c.workflowBundleCode.slice(0, 64)}:${c.workflowBundleCode.slice(-256)}`;
+  let digest = codeDigests.get(c.workflowBundleCode);
+  if (!digest) {
+    digest = createHash('sha256').update(c.workflowBundleCode).digest('hex');
+    if (codeDigests.size > 16) codeDigests.clear();
+    codeDigests.set(c.workflowBundleCode, digest);
+  }
+  return `code:${digest}`;
 }
 
 /** Counters of the shared replay feed (how many replay workers were made for how many histories). */

@@ -102,23 +102,24 @@ export function createCyclesService(deps: CyclesDeps) {
   /**
    * A planned project sent without a reviewer gets the one DESIGN §2 names (reviewerOf), from the
    * orgs sent or, on the managed tree, those stored: the console plans a draft per secretary
-   * without knowing the review rule. The body is changed in place before it is checked; a
-   * malformed project or one whose org is unknown is left as sent, for the checks to name.
+   * without knowing the review rule. Answers a copy of the body with those reviewers filled in (the
+   * caller's body is left as sent); a malformed project or one whose org is unknown is copied as it
+   * is, for the checks to name.
    */
-  async function fillReviewers(body: unknown, cycle: CycleConfig): Promise<void> {
+  async function withPlannedReviewers(body: unknown, cycle: CycleConfig): Promise<unknown> {
     const projects = (body as { projects?: unknown } | null)?.projects;
-    if (!Array.isArray(projects)) return;
+    if (!Array.isArray(projects)) return body;
     const sent = new Map<string, Org>();
     const orgs = (body as { orgs?: unknown }).orgs;
     if (Array.isArray(orgs)) for (const o of orgs as Org[]) if (o && typeof o === 'object' && typeof o.id === 'string') sent.set(o.id, o);
     const orgOf = async (id: string) => sent.get(id) ?? (await getOrg(db, id));
-    for (const project of projects as { create?: Partial<CreateEvent> | null }[]) {
+    const filled: unknown[] = [];
+    for (const project of projects as ({ create?: Partial<CreateEvent> | null } | null)[]) {
       const create = project?.create;
-      if (!create || typeof create !== 'object' || create.reviewer !== undefined || typeof create.orgId !== 'string') continue;
-      const org = await orgOf(create.orgId);
-      if (!org) continue;
-      create.reviewer = reviewerOf(org, org.parentId ? await orgOf(org.parentId) : undefined, cycle);
+      const org = create && typeof create === 'object' && create.reviewer === undefined && typeof create.orgId === 'string' ? await orgOf(create.orgId) : undefined;
+      filled.push(org ? { ...project, create: { ...create, reviewer: reviewerOf(org, org.parentId ? await orgOf(org.parentId) : undefined, cycle) } } : project);
     }
+    return { ...(body as object), projects: filled };
   }
 
   return {
@@ -150,15 +151,16 @@ export function createCyclesService(deps: CyclesDeps) {
      * every reference that would not hold is named too, so one answer lists it all. Nothing is
      * written unless everything holds.
      */
-    async open(body: unknown, shapeErrors: CycleInputError[]): Promise<CycleView> {
+    async open(sentBody: unknown, shapeErrors: CycleInputError[]): Promise<CycleView> {
       const found = [...shapeErrors];
+      let body = sentBody;
       const shapeOk = (prefix: string) => !found.some((e) => e.field === prefix || e.field.startsWith(`${prefix}.`) || e.field === 'body');
       // The lifecycle core's checks (calendar order, duplicate criteria, thresholds, planned
       // projects) run on whatever part has the right shape; they assume it.
       const cycleOk = shapeOk('cycle');
       const cycle = (body as { cycle: CycleConfig } | null)?.cycle as CycleConfig;
       if (cycleOk) {
-        await fillReviewers(body, cycle);
+        body = await withPlannedReviewers(sentBody, cycle);
         const invalid = validateCycleConfig(cycle);
         if (invalid) found.push(refusalError(invalid, CONFIG_RULE_FIELDS[invalid.rule] ?? 'cycle'));
       }
