@@ -358,6 +358,8 @@ describe('the web console in Chromium', () => {
   it('the secretary at phone width: sign in, tasks, projects and the project page', async () => {
     const { page, context } = await newPerson(browser(), PHONE, errors);
     await page.goto(`${base()}/app/login`);
+    // The form drawn, not the blank page before the script runs (a screenshot once caught that).
+    await page.getByRole('button', { name: '登录' }).waitFor();
     await screenshot(page, 'login-phone');
     await signIn(page, 'u-sec-oc1');
     await screenshot(page, 'tasks-phone');
