@@ -36,7 +36,8 @@ export async function newPerson(browser: Browser, viewport = LAPTOP, errors: Con
 
 export async function screenshot(page: Page, name: string): Promise<void> {
   fs.mkdirSync(SCREENSHOT_DIR, { recursive: true });
-  await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
+  // Transitions finished (a dialog caught mid-fade shows the page through it).
+  await page.screenshot({ path: path.join(SCREENSHOT_DIR, `${name}.png`), fullPage: true, animations: 'disabled' });
 }
 
 /** axe-core's serious and critical WCAG A/AA violations on the page as it is. */
