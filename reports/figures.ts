@@ -283,6 +283,18 @@ function keyShortfall(projects: readonly ProjectState[], orgs: OrgIndex, cycle: 
   });
 }
 
+/** The items by key, each list in the items' order. */
+function groupBy<T, K>(items: readonly T[], key: (item: T) => K): Map<K, T[]> {
+  const groups = new Map<K, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const list = groups.get(k);
+    if (list) list.push(item);
+    else groups.set(k, [item]);
+  }
+  return groups;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The figures
 // ---------------------------------------------------------------------------------------------
@@ -308,6 +320,12 @@ export function committeeFigures(
   const mine = projects.filter((p) => p.cycleId === cycle.cycleId);
   const ledger = ledgerWithProjects(mine);
 
+  // Grouped once: a province has thousands of orgs and tens of thousands of projects.
+  const projectsOf = groupBy(mine, (p) => p.orgId);
+  const entriesOf = groupBy(
+    ledger.map((l) => l.entry),
+    (e) => e.responsibleOrgId,
+  );
   const orgIds = sortOrgIds([...orgs.treeOrder, ...mine.map((p) => p.orgId), ...ledger.map((l) => l.entry.responsibleOrgId)], orgs);
   const byOrg: OrgFigures[] = orgIds.map((orgId) => {
     const org = orgs.get(orgId);
@@ -320,25 +338,21 @@ export function committeeFigures(
       parentId: org?.parentId ?? null,
       unitId,
       unitName: unitId === null ? null : orgs.name(unitId),
-      ...tally(
-        mine.filter((p) => p.orgId === orgId),
-        ledger.filter((l) => l.entry.responsibleOrgId === orgId).map((l) => l.entry),
-        cycle,
-        atMs,
-      ),
+      ...tally(projectsOf.get(orgId) ?? [], entriesOf.get(orgId) ?? [], cycle, atMs),
     };
   });
 
+  const orgIdsOfUnit = groupBy(orgIds, (id) => orgs.unitOf(id));
+  const projectsOfUnit = groupBy(mine, (p) => orgs.unitOf(p.orgId));
+  const entriesOfUnit = groupBy(
+    ledger.map((l) => l.entry),
+    (e) => orgs.unitOf(e.responsibleOrgId),
+  );
   const byUnit: UnitFigures[] = orgs.units.map((unit) => ({
     unitId: unit.id,
     unitName: unit.name,
-    orgIds: orgIds.filter((id) => orgs.unitOf(id) === unit.id),
-    ...tally(
-      mine.filter((p) => orgs.unitOf(p.orgId) === unit.id),
-      ledger.filter((l) => orgs.unitOf(l.entry.responsibleOrgId) === unit.id).map((l) => l.entry),
-      cycle,
-      atMs,
-    ),
+    orgIds: orgIdsOfUnit.get(unit.id) ?? [],
+    ...tally(projectsOfUnit.get(unit.id) ?? [], entriesOfUnit.get(unit.id) ?? [], cycle, atMs),
   }));
 
   const sorted = sortProjects([...mine], orgs);

@@ -170,14 +170,13 @@ export function keyProjectShortfall(
   cycle: CycleConfig,
 ): { secretaryId: string; keyProjects: number; required: number }[] {
   const required = cycle.rules.minKeyProjectsPerSecretary;
+  // Counted once per project (a province has thousands of secretaries and tens of thousands of projects).
+  const counted = new Map<string, number>();
+  for (const p of projects) {
+    if (p.proposal.isKey && p.stage !== 'rejected' && p.stage !== 'cancelled') counted.set(p.leadSecretaryId, (counted.get(p.leadSecretaryId) ?? 0) + 1);
+  }
   return secretaryIds
-    .map((secretaryId) => ({
-      secretaryId,
-      keyProjects: projects.filter(
-        (p) => p.leadSecretaryId === secretaryId && p.proposal.isKey && p.stage !== 'rejected' && p.stage !== 'cancelled',
-      ).length,
-      required,
-    }))
+    .map((secretaryId) => ({ secretaryId, keyProjects: counted.get(secretaryId) ?? 0, required }))
     .filter((s) => s.keyProjects < required);
 }
 
