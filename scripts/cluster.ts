@@ -350,13 +350,13 @@ export async function startCluster(options: ClusterOptions): Promise<RunningClus
   }
 }
 
-interface ManagedProcess extends ClusterProcess {
+export interface ManagedProcess extends ClusterProcess {
   argv: string[];
   stop(): Promise<void>;
 }
 
 /** An API or worker process, restarted after a death unless the cluster is stopping. */
-function managedProcess(options: {
+export function managedProcess(options: {
   kind: 'api' | 'worker';
   name: string;
   env: Record<string, string>;

@@ -16,6 +16,7 @@ async function main(): Promise<void> {
   const db = createDb(config.database.url);
   const connection = await NativeConnection.connect({ address: config.temporal.address });
   const worker = await createWorker({ connection, namespace: config.temporal.namespace, taskQueue: config.temporal.taskQueue, db });
+  log.info({ maxCachedWorkflows: worker.options.maxCachedWorkflows, maxConcurrentWorkflowTaskExecutions: worker.options.maxConcurrentWorkflowTaskExecutions }, 'worker created');
   const stop = () => worker.getState() === 'RUNNING' && worker.shutdown();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
