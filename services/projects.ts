@@ -175,9 +175,25 @@ export function createProjectsService(deps: ProjectsDeps) {
     return { ref, view };
   }
 
+  /**
+   * The project as the service's own checks before an action see it (who may read it, which files
+   * it cites): its projection, which is at most a persistence activity behind the workflow, or the
+   * workflow itself when nothing is projected yet. The workflow's Update validator decides the
+   * lifecycle's rules on the live state; reading the projection here saves a query round trip
+   * through the worker on every action.
+   */
+  async function readForAction(user: AuthenticatedUser, id: string): Promise<{ ref: ProjectRef; view: ProjectView }> {
+    const ref = await findProjectLocation(db, id);
+    if (!ref) throw notFound(id);
+    const state = await storedProjectState(db, id);
+    if (!state) return read(user, id);
+    if (!(await canRead(user, ref, state))) throw notFound(id);
+    return { ref, view: { state, seq: state.version } };
+  }
+
   /** Sends a person's action to the project's workflow; refusals become 403/409/400 problems naming the rule. */
   async function act<T extends PersonEventType>(user: AuthenticatedUser, projectId: string, type: T, fields: ActionFields<T>, check?: ActionCheck): Promise<ActionOutcome> {
-    const { ref, view } = await read(user, projectId);
+    const { ref, view } = await readForAction(user, projectId);
     if (user.role === 'auditor') {
       throw new ProblemError(403, 'forbidden', 'Auditors change nothing', '审计人员只能查看，不能修改任何内容。', { rule: 'actor.auditor_read_only' });
     }
