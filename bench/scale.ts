@@ -173,16 +173,23 @@ async function launchCity(b: Bench, city: GeneratedCity) {
   };
 }
 
-/** The worker process's resident set once it settles: the median of five samples a second apart, after 10 s. */
-async function workerResidentMiB(worker: ManagedProcess): Promise<{ rssMiB: number }> {
+/**
+ * The worker process's resident set once it settles: the median of five samples a second apart,
+ * 10 s after the load, and again 60 s after it (V8 and the allocator give memory back lazily).
+ */
+async function workerResidentMiB(worker: ManagedProcess): Promise<{ rssMiB: number; rssMiBAfter60s: number }> {
+  const median = async () => {
+    const samples: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      samples.push((await workerResidentMiBNow(worker)) ?? NaN);
+      await sleep(1000);
+    }
+    return [...samples].sort((x, y) => x - y)[2]!;
+  };
   await sleep(10_000);
-  const samples: number[] = [];
-  for (let i = 0; i < 5; i++) {
-    const status = fs.readFileSync(`/proc/${worker.pid()}/status`, 'utf8');
-    samples.push(Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? NaN) * 1024);
-    await sleep(1000);
-  }
-  return { rssMiB: round([...samples].sort((a, b) => a - b)[2]! / 2 ** 20) };
+  const rssMiB = await median();
+  await sleep(45_000);
+  return { rssMiB, rssMiBAfter60s: await median() };
 }
 
 /** One RSS sample of the worker process, for progress lines. */
@@ -498,6 +505,10 @@ export async function benchScale(): Promise<Record<string, unknown>> {
         afterBig: memoryBig,
         ratioRss: round(memoryBig.rssMiB / memoryCity.rssMiB, 3),
         withinTenPercent: Math.abs(memoryBig.rssMiB / memoryCity.rssMiB - 1) <= 0.1,
+        ratioRssAfter60s: round(memoryBig.rssMiBAfter60s / memoryCity.rssMiBAfter60s, 3),
+        withinTenPercentAfter60s: Math.abs(memoryBig.rssMiBAfter60s / memoryCity.rssMiBAfter60s - 1) <= 0.1,
+        // The worker's environment: glibc's malloc arenas are capped when MALLOC_ARENA_MAX is set.
+        mallocArenaMax: process.env.MALLOC_ARENA_MAX ?? null,
       };
       write(report);
       await sql`analyze`.execute(db);
@@ -546,7 +557,7 @@ export function scaleHtml(report: Record<string, unknown>): string {
   if (m && ref) {
     rows.push([
       'worker RSS after province ÷ worker RSS with city',
-      `${ref.rssMiB} MiB with ${ref.openWorkflows} open${m.afterBig ? `; ${m.afterBig.rssMiB} MiB with ${m.afterBig.openWorkflows} open` : ''} (worker process alone, settled)`,
+      `${ref.rssMiB} MiB with ${ref.openWorkflows} open${m.afterBig ? `; ${m.afterBig.rssMiB} MiB with ${m.afterBig.openWorkflows} open` : ''} (worker process alone, 10 s after the load${ref.rssMiBAfter60s !== undefined ? `; 60 s after: ${ref.rssMiBAfter60s} and ${m.afterBig?.rssMiBAfter60s ?? '—'} MiB` : ''})`,
       m.ratioRss,
       1.1,
       'near1',
