@@ -57,4 +57,31 @@ describe('lagging persistence is visible and heals', () => {
     expect((await h.app.inject({ method: 'GET', url: '/health' })).json().status).toBe('ok');
     expect((await verifyProject(deps, id)).ok).toBe(true);
   }, 180_000);
+
+  it('a reviewer delegated while the projection lags gives their opinion at once: what the projection refuses is asked of the workflow', async () => {
+    const id = await h.propose('u-sec-oc1', cycle, '滞后期间委派项目');
+    expect((await post('u-sec-oc1', `/projects/${id}/submit`)).statusCode).toBe(200);
+    const transferred = await post('u-committee', `/projects/${id}/review/transfer`, { toUserId: 'u-sec-u1', toOrgId: 'org-u1', reason: '请单位党组把关' });
+    expect(transferred.statusCode, transferred.body).toBe(200);
+    await waitUntil('the transfer projected', async () => ((await h.db.selectFrom('projects').select('version').where('id', '=', id).executeTakeFirst())?.version === 3 ? true : undefined));
+
+    const allowWrites = await refuseEventWrites(h.db, id, 'simulated: the projection lags');
+    try {
+      const delegated = await post('u-sec-u1', `/projects/${id}/review/delegate`, { toUserId: 'u-sec-b1', toOrgId: 'org-b1', note: '请提意见' });
+      expect(delegated.statusCode, delegated.body).toBe(200);
+      // The projection does not name the delegate yet, and their own org is not the project's.
+      const projected = await h.db.selectFrom('projects').select('state').where('id', '=', id).executeTakeFirstOrThrow();
+      expect(projected.state.version).toBe(3);
+      expect(projected.state.review.delegate?.to.userId).toBeUndefined();
+
+      const opinion = await post('u-sec-b1', `/projects/${id}/review/opinion`, { recommendation: 'approve', opinion: '同意' });
+      expect(opinion.statusCode, opinion.body).toBe(200);
+      expect(opinion.json().version).toBe(5);
+    } finally {
+      await allowWrites();
+    }
+    await waitUntil('caught up', async () => ((await h.db.selectFrom('projects').select('version').where('id', '=', id).executeTakeFirst())?.version === 5 ? true : undefined), 90_000, 500);
+    const events = await h.db.selectFrom('project_events').select('type').where('project_id', '=', id).orderBy('seq').execute();
+    expect(events.map((e) => e.type)).toEqual(['create', 'submit', 'transferReview', 'delegateReview', 'delegateOpinion']);
+  }, 180_000);
 });
