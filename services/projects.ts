@@ -19,11 +19,13 @@ import { reviewerOf } from './reviewer';
 import { ProblemError } from '../api/problem';
 import { isLedgerOverdue } from '../reports/common';
 import {
+  apply,
   INLINE_TEXT_MAX,
   validate,
   type ChildInput,
   type CreateEvent,
   type DispatchChange,
+  type LifecycleEvent,
   type MemberItemInput,
   type PersonActor,
   type ProblemInput,
@@ -91,7 +93,11 @@ export type ActionFields<T extends PersonEventType> = Omit<Command<T>, 'type' | 
 /** A route's own precondition on the project just read (org tree, cited files), run before the Update. */
 export type ActionCheck = (ref: ProjectRef, view: ProjectView) => Promise<void>;
 
-export type ActionOutcome = ActionResult & { ref: ProjectRef };
+export type ActionOutcome = ActionResult & {
+  ref: ProjectRef;
+  /** The project as the action's checks saw it and the command sent: with the answer's `at`, enough to fold the event here. */
+  basis?: { view: ProjectView; command: Command<PersonEventType> };
+};
 
 export interface ProjectListQuery {
   cycle?: string;
@@ -161,6 +167,12 @@ export function createProjectsService(deps: ProjectsDeps) {
   async function read(user: AuthenticatedUser, id: string): Promise<{ ref: ProjectRef; view: ProjectView }> {
     const ref = await findProjectLocation(db, id);
     if (!ref) throw notFound(id);
+    return readAt(user, ref);
+  }
+
+  /** `read` of a project already located. */
+  async function readAt(user: AuthenticatedUser, ref: ProjectRef): Promise<{ ref: ProjectRef; view: ProjectView }> {
+    const id = ref.id;
     let view: ProjectView;
     try {
       view = await temporal.workflow.getHandle(ref.workflowId).query(getProjectQuery);
@@ -188,12 +200,13 @@ export function createProjectsService(deps: ProjectsDeps) {
     if (!ref) throw notFound(id);
     const state = await storedProjectState(db, id);
     if (state && (await canRead(user, ref, state))) return { ref, view: { state, seq: state.version }, projected: true };
-    return { ...(await read(user, id)), projected: false };
+    return { ...(await readAt(user, ref)), projected: false };
   }
 
   /** Sends a person's action to the project's workflow; refusals become 403/409/400 problems naming the rule. */
   async function act<T extends PersonEventType>(user: AuthenticatedUser, projectId: string, type: T, fields: ActionFields<T>, check?: ActionCheck): Promise<ActionOutcome> {
-    const { ref, view, projected } = await readForAction(user, projectId);
+    const { ref, view: read0, projected } = await readForAction(user, projectId);
+    let view = read0;
     if (user.role === 'auditor') {
       throw new ProblemError(403, 'forbidden', 'Auditors change nothing', '审计人员只能查看，不能修改任何内容。', { rule: 'actor.auditor_read_only' });
     }
@@ -205,13 +218,14 @@ export function createProjectsService(deps: ProjectsDeps) {
     } catch (error) {
       // A refusal read from the projection is asked of the workflow again.
       if (!projected || !(error instanceof ProblemError)) throw error;
-      const live = await read(user, projectId);
+      const live = await readAt(user, ref);
       await check?.(live.ref, live.view);
+      view = live.view;
     }
     const command = { ...fields, type, actor: actorOf(user) } as Command<T>;
     try {
       const result = await temporal.workflow.getHandle(ref.workflowId).executeUpdate(personUpdate(type), { args: [command], updateId: currentUpdateId() });
-      return { ...result, ref };
+      return { ...result, ref, basis: { view, command: command as Command<PersonEventType> } };
     } catch (error) {
       if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure && error.cause.type === LIFECYCLE_REFUSAL) {
         throw refusalProblem(error.cause.details?.[0] as Refusal);
@@ -224,11 +238,29 @@ export function createProjectsService(deps: ProjectsDeps) {
   }
 
   /**
-   * After an action: the project as the caller may now see it, read by query (queries leave no
-   * trace in the workflow's history, unlike an Update's answer).
+   * After an action: the project as it now is. When the action's event came right after the state
+   * its checks read (the answer's seq is that state's seq + 1), nothing else happened in between, so
+   * folding the same event (the command with the workflow's `at`) into that state with the same
+   * lifecycle core gives the workflow's new state — checked against the version, stage and progress
+   * the workflow answered. Otherwise (another event came first, an answer without `at`) the workflow
+   * is queried, as queries leave no trace in its history (unlike a larger Update answer).
    */
   async function viewAfter(result: ActionOutcome): Promise<ProjectView> {
-    return temporal.workflow.getHandle(result.ref.workflowId).query(getProjectQuery);
+    return (await foldedView(result)) ?? temporal.workflow.getHandle(result.ref.workflowId).query(getProjectQuery);
+  }
+
+  async function foldedView(result: ActionOutcome): Promise<ProjectView | undefined> {
+    const { basis, at } = result;
+    if (!basis || at === undefined || basis.view.seq !== result.seq - 1) return undefined;
+    const cycle = await getCycleConfig(db, result.ref.cycleId);
+    if (!cycle) return undefined;
+    // The event as the workflow received it: through JSON, as its payload was.
+    const event = JSON.parse(JSON.stringify({ ...basis.command, at })) as LifecycleEvent;
+    const applied = apply(basis.view.state, event, cycle);
+    if (!applied.ok) return undefined;
+    const { state } = applied;
+    if (state.version !== result.version || state.stage !== result.stage || state.progress !== result.progress) return undefined;
+    return { state, seq: result.seq };
   }
 
   /**

@@ -27,6 +27,12 @@ export interface ActionResult {
   version: number;
   stage: ProjectState['stage'];
   progress: number;
+  /**
+   * The workflow time the event carries (its `at`): with the command and the state it was applied
+   * to, the caller can fold the same event with the same core instead of querying the workflow.
+   * Absent from answers recorded before it was added.
+   */
+  at?: string;
 }
 
 function update<T extends LifecycleEventType>(name: string) {

@@ -177,7 +177,7 @@ export async function projectWorkflow(input: ProjectWorkflowInput): Promise<Proj
         const result = apply(state, event, cycle);
         if (!result.ok) throw refusalFailure(result.refusal);
         commit(event, result.state, before);
-        const answer: ActionResult = { seq, version: state.version, stage: state.stage, progress: state.progress };
+        const answer: ActionResult = { seq, version: state.version, stage: state.stage, progress: state.progress, at: event.at };
         return answer;
       },
       {
