@@ -9,6 +9,18 @@ import type { OrgIndex } from './orgs';
 /** People's names by user id, for the reports to name people instead of showing their ids. */
 export type PersonNames = ReadonlyMap<string, string>;
 
+/** The items by key, each list in the items' order: one pass, where filtering per key would be keys × items. */
+export function groupBy<T, K>(items: readonly T[], key: (item: T) => K): Map<K, T[]> {
+  const groups = new Map<K, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const list = groups.get(k);
+    if (list) list.push(item);
+    else groups.set(k, [item]);
+  }
+  return groups;
+}
+
 /** A person's name, or their id when the directory does not know them. */
 export function personName(names: PersonNames, userId: string): string {
   return names.get(userId) ?? userId;

@@ -5,7 +5,7 @@
  */
 import { GRADE_LABELS, indicatorProgress, ORIENTATION_LABELS, PROJECT_TYPE_LABELS } from '../workflows/lifecycle';
 import type { CycleConfig, Grade, IsoDateTime, Orientation, ProjectState, ProjectType } from '../workflows/lifecycle';
-import { chineseDate, escapeHtml, escapeMarkdown, numberText, percentText, personName, round, type PersonNames } from './common';
+import { chineseDate, escapeHtml, escapeMarkdown, groupBy, numberText, percentText, personName, round, type PersonNames } from './common';
 import { htmlDocument, htmlTable, markdownTable } from './html';
 import { compareIds, indexOrgs, ORG_KIND_LABELS } from './orgs';
 import type { OrgDirectoryEntry } from './orgs';
@@ -95,11 +95,12 @@ export function achievementsCompilation(
         compareIds(a.id, b.id),
     );
 
+  const acceptedOfUnit = groupBy(accepted, (p) => orgs.unitOf(p.orgId));
   const unitKeys: (string | null)[] = [...orgs.units.map((u) => u.id), null];
   const units: CompilationUnit[] = [];
   let projectNo = 0;
   for (const unitId of unitKeys) {
-    const members = accepted.filter((p) => orgs.unitOf(p.orgId) === unitId);
+    const members = acceptedOfUnit.get(unitId) ?? [];
     if (members.length === 0) continue;
     units.push({
       anchor: `unit-${units.length + 1}`,

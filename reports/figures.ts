@@ -18,6 +18,7 @@ import type { CycleConfig, IsoDate, IsoDateTime, LedgerEntry, ProjectState, Proj
 import {
   asOfMs,
   deadlinePassed,
+  groupBy,
   ledgerFigures,
   ledgerItem,
   lateEvidenceQuarters,
@@ -283,18 +284,6 @@ function keyShortfall(projects: readonly ProjectState[], orgs: OrgIndex, cycle: 
   });
 }
 
-/** The items by key, each list in the items' order. */
-function groupBy<T, K>(items: readonly T[], key: (item: T) => K): Map<K, T[]> {
-  const groups = new Map<K, T[]>();
-  for (const item of items) {
-    const k = key(item);
-    const list = groups.get(k);
-    if (list) list.push(item);
-    else groups.set(k, [item]);
-  }
-  return groups;
-}
-
 // ---------------------------------------------------------------------------------------------
 // The figures
 // ---------------------------------------------------------------------------------------------
@@ -322,10 +311,8 @@ export function committeeFigures(
 
   // Grouped once: a province has thousands of orgs and tens of thousands of projects.
   const projectsOf = groupBy(mine, (p) => p.orgId);
-  const entriesOf = groupBy(
-    ledger.map((l) => l.entry),
-    (e) => e.responsibleOrgId,
-  );
+  const entries = ledger.map((l) => l.entry);
+  const entriesOf = groupBy(entries, (e) => e.responsibleOrgId);
   const orgIds = sortOrgIds([...orgs.treeOrder, ...mine.map((p) => p.orgId), ...ledger.map((l) => l.entry.responsibleOrgId)], orgs);
   const byOrg: OrgFigures[] = orgIds.map((orgId) => {
     const org = orgs.get(orgId);
@@ -344,10 +331,7 @@ export function committeeFigures(
 
   const orgIdsOfUnit = groupBy(orgIds, (id) => orgs.unitOf(id));
   const projectsOfUnit = groupBy(mine, (p) => orgs.unitOf(p.orgId));
-  const entriesOfUnit = groupBy(
-    ledger.map((l) => l.entry),
-    (e) => orgs.unitOf(e.responsibleOrgId),
-  );
+  const entriesOfUnit = groupBy(entries, (e) => orgs.unitOf(e.responsibleOrgId));
   const byUnit: UnitFigures[] = orgs.units.map((unit) => ({
     unitId: unit.id,
     unitName: unit.name,

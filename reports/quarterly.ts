@@ -12,6 +12,7 @@ import {
   chineseDateTime,
   escapeHtml,
   escapeMarkdown,
+  groupBy,
   isQuarter,
   lateEvidenceQuarters,
   ledgerFigures,
@@ -209,9 +210,12 @@ export function quarterlyReport(
     .map(({ p, late }) => ({ ...projectRef(p, orgs), late }));
 
   const whole = tally(mine, [], cycle, atMs);
+  const entriesOfUnit = groupBy(
+    upToQuarter.map((l) => l.entry),
+    (e) => orgs.unitOf(e.responsibleOrgId),
+  );
   const rectificationByUnit: UnitRectification[] = orgs.units.map((unit) => {
-    const entries = upToQuarter.filter((l) => orgs.unitOf(l.entry.responsibleOrgId) === unit.id).map((l) => l.entry);
-    const f = ledgerFigures(entries, atMs);
+    const f = ledgerFigures(entriesOfUnit.get(unit.id) ?? [], atMs);
     return { unitId: unit.id, unitName: unit.name, total: f.total, closed: f.closed, rectificationRate: f.rectificationRate, rectificationRateText: f.rectificationRateText };
   });
   const overview: QuarterlyOverview = {
