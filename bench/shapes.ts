@@ -245,9 +245,9 @@ async function measureShape(shape: Shape, log: ReturnType<typeof createLogger>):
     const pings = await Promise.all(Array.from({ length: ACTIVE }, (_, i) => client.workflow.start(pingWorkflow, { workflowId: `ping-${i}`, taskQueue: 'bench-ping' })));
     for (const handle of pings) await handle.executeUpdate(pingUpdate, { args: [0] });
     // Both measured warm: as each ping workflow answered one Update, each project takes one
-    // evidence submission first (its route, schemas and persistence path run once, unmeasured).
-    for (const create of active) {
-      await post(shape.apis[0]!, tokens.get(create.leadSecretaryId)!, `/projects/${create.projectId}/evidence`, { quarter: 1, text: '预热佐证材料', files: [], indicatorActuals: [] }, `b-ev-warm-${create.projectId}`);
+    // evidence submission first, through every API process in turn (unmeasured).
+    for (const [i, create] of active.entries()) {
+      await post(shape.apis[i % shape.apis.length]!, tokens.get(create.leadSecretaryId)!, `/projects/${create.projectId}/evidence`, { quarter: 1, text: '预热佐证材料', files: [], indicatorActuals: [] }, `b-ev-warm-${create.projectId}`);
     }
     const loads: Record<string, unknown>[] = [];
     for (const perSecond of LOADS) {
