@@ -97,6 +97,9 @@ interface Bench {
   client: Client;
   app: FastifyInstance;
   worker: ManagedProcess;
+  /** The Temporal server's and PostgreSQL's postmaster's pids, for CPU accounting. */
+  serverPid: number;
+  postgresPid: number;
   taskQueue: string;
   bundlePath: string;
   dir: string;
@@ -108,13 +111,49 @@ async function countRows(db: Db, query: ReturnType<typeof sql<{ n: string }>>): 
   return Number(rows[0]?.n ?? 0);
 }
 
-/** Raw start rate of an empty workflow from this process, at the launcher's concurrency. */
-async function emptyStartRate(b: Bench, label: string): Promise<number> {
+type CpuSeconds = { server: number; worker: number; postgres: number };
+
+/** utime + stime of a process and of its children it has waited for, in seconds (Linux /proc, 100 ticks/s). */
+function processCpuSeconds(pid: number): number {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU seconds used so far by the Temporal server, the worker process and PostgreSQL (the postmaster, its backends alive and reaped). */
+function cpuSeconds(b: Bench): CpuSeconds {
+  let postgres = processCpuSeconds(b.postgresPid);
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (fs.readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ')[1] === String(b.postgresPid)) postgres += processCpuSeconds(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return { server: processCpuSeconds(b.serverPid), worker: processCpuSeconds(b.worker.pid() ?? 0), postgres };
+}
+
+/** CPU milliseconds per item between two samples, by process and in all. */
+function cpuMsPer(before: CpuSeconds, after: CpuSeconds, items: number) {
+  const per = (k: keyof CpuSeconds) => round(((after[k] - before[k]) * 1000) / Math.max(1, items), 1);
+  const parts = { server: per('server'), worker: per('worker'), postgres: per('postgres') };
+  return { ...parts, total: round(parts.server + parts.worker + parts.postgres, 1) };
+}
+
+/** Raw start rate of an empty workflow from this process, at the launcher's concurrency, and what each start cost in CPU (until its one workflow task is done). */
+async function emptyStartRate(b: Bench, label: string): Promise<{ rate: number; cpuMsPerWorkflow: ReturnType<typeof cpuMsPer> }> {
+  const cpu = cpuSeconds(b);
   const t = performance.now();
   await pool(Array.from({ length: BASELINE_STARTS }, (_, i) => i), CONCURRENCY, async (i) => {
     await b.client.workflow.start(emptyWorkflow, { workflowId: `baseline-${label}-${i}`, taskQueue: b.taskQueue });
   });
-  return BASELINE_STARTS / ((performance.now() - t) / 1000);
+  const rate = BASELINE_STARTS / ((performance.now() - t) / 1000);
+  for (let i = 0; i < 60 && (await b.client.workflow.count(`WorkflowType = "emptyWorkflow" AND ExecutionStatus = "Running"`)).count > 0; i++) await sleep(250);
+  return { rate, cpuMsPerWorkflow: cpuMsPer(cpu, cpuSeconds(b), BASELINE_STARTS) };
 }
 
 /** Opens the city's cycle, launches it and waits until every project is projected and listed by visibility. */
@@ -122,6 +161,7 @@ async function launchCity(b: Bench, city: GeneratedCity) {
   const cycleId = city.cycle.cycleId;
   const topLevel = city.projects.length;
   await openCycle(b.db, { cycle: city.cycle, orgs: city.orgs, users: city.users, projects: city.projects });
+  const cpu = cpuSeconds(b);
   const t = performance.now();
   const handle = await b.client.workflow.start(launchCycleWorkflow, { workflowId: launchWorkflowId(cycleId), taskQueue: b.taskQueue, args: [{ cycleId, batchSize: 100, concurrency: CONCURRENCY }] });
   // BENCH_SCALE_STOP_AT (an instant): a launch still running then is stopped, and the figures are those of what it started.
@@ -144,6 +184,7 @@ async function launchCity(b: Bench, city: GeneratedCity) {
     await sleep(1000);
   }
   const projectedSeconds = (performance.now() - t) / 1000;
+  const cpuMsPerWorkflow = cpuMsPer(cpu, cpuSeconds(b), started);
   let workflows = 0;
   for (let i = 0; i < 120; i++) {
     workflows = (await b.client.workflow.count(`CycleId = "${cycleId}"`)).count;
@@ -167,6 +208,8 @@ async function launchCity(b: Bench, city: GeneratedCity) {
     launchSeconds: round(launchSeconds),
     launchStartsPerSecond: round(started / launchSeconds),
     allProjectedSeconds: round(projectedSeconds),
+    /** CPU per launched workflow from the launch's start until all are projected, by process. */
+    cpuMsPerWorkflow,
     workflowsCounted: workflows,
     projectionsCounted: projected,
     nothingLost: workflows === started && projected === started,
@@ -435,7 +478,7 @@ export async function benchScale(): Promise<Record<string, unknown>> {
     clientConnection = await Connection.connect({ address: server.address });
     const client = new Client({ connection: clientConnection });
     app = await buildApp({ db, temporal: client, namespace: 'default', taskQueue, logger: log, store: createFileContentStore(path.join(dir, 'evidence')), rateLimitPerMinute: 10_000_000 });
-    const b: Bench = { db, client, app, worker, taskQueue, bundlePath, dir, log };
+    const b: Bench = { db, client, app, worker, serverPid: server.pid, postgresPid: pg.pid, taskQueue, bundlePath, dir, log };
     const created = worker
       .output()
       .split('\n')
@@ -446,10 +489,10 @@ export async function benchScale(): Promise<Record<string, unknown>> {
     const elapsed = () => `${round((Date.now() - startedAt) / 1000)} s`;
 
     // 1. The city's launch against the empty-workflow start rate.
-    const baseline = await emptyStartRate(b, 'city');
+    const { rate: baseline, cpuMsPerWorkflow: baselineCpu } = await emptyStartRate(b, 'city');
     const city = generateCity({ seed: SEED, projects: CITY, cycleId: 'bench-city' });
     const cityLaunch = await launchCity(b, city);
-    report.cityLaunch = { ...cityLaunch, baselineEmptyStartsPerSecond: round(baseline), ratio: round(cityLaunch.launchStartsPerSecond / baseline, 3) };
+    report.cityLaunch = { ...cityLaunch, baselineEmptyStartsPerSecond: round(baseline), baselineCpuMsPerEmptyWorkflow: baselineCpu, ratio: round(cityLaunch.launchStartsPerSecond / baseline, 3) };
     log.warn(`[${elapsed()}] city: ${JSON.stringify(report.cityLaunch)}`);
     write(report);
 
@@ -473,7 +516,7 @@ export async function benchScale(): Promise<Record<string, unknown>> {
 
     // 5. The province-sized cycle.
     if (BIG > 0) {
-      const bigBaseline = await emptyStartRate(b, 'big');
+      const { rate: bigBaseline, cpuMsPerWorkflow: bigBaselineCpu } = await emptyStartRate(b, 'big');
       const big = withProjectPrefix(generateCity({ seed: SEED, projects: BIG, units: BIG_UNITS, cycleId: 'bench-province' }), 'PB');
       log.warn(`[${elapsed()}] launching ${big.projects.length} top-level projects (empty workflows ${round(bigBaseline)}/s)`);
       // Progress every minute into the JSON too: a run stopped before the end keeps the rate so far.
@@ -495,7 +538,7 @@ export async function benchScale(): Promise<Record<string, unknown>> {
       } finally {
         clearInterval(sampler);
       }
-      report.bigLaunch = { ...bigLaunch, baselineEmptyStartsPerSecond: round(bigBaseline), ratio: round(bigLaunch.launchStartsPerSecond / bigBaseline, 3) };
+      report.bigLaunch = { ...bigLaunch, baselineEmptyStartsPerSecond: round(bigBaseline), baselineCpuMsPerEmptyWorkflow: bigBaselineCpu, ratio: round(bigLaunch.launchStartsPerSecond / bigBaseline, 3) };
       log.warn(`[${elapsed()}] big: ${JSON.stringify(report.bigLaunch)}`);
       const memoryBig = { openWorkflows: await openWorkflows(b), ...(await workerResidentMiB(worker)) };
       // Both samples settled, in the worker process alone: with its workflow cache bounded (full
@@ -546,6 +589,13 @@ export function scaleHtml(report: Record<string, unknown>): string {
   const rows: [string, string, number | undefined, number | undefined, 'higher' | 'lower' | 'near1'][] = [];
   const city = get('cityLaunch');
   if (city) rows.push(['city launch starts/s ÷ empty starts/s', `${city.launchStartsPerSecond}/s vs ${city.baselineEmptyStartsPerSecond}/s; ${city.topLevelWorkflows} workflows, ${city.workflowsCounted} counted, ${city.projectionsCounted} projected`, Number(city.ratio), 0.5, 'higher']);
+  const cpu = (x: unknown) => x as { server: number; worker: number; postgres: number; total: number } | undefined;
+  const launchCpu = cpu(city?.cpuMsPerWorkflow);
+  const emptyCpu = cpu(city?.baselineCpuMsPerEmptyWorkflow);
+  if (launchCpu && emptyCpu) {
+    const text = (c: NonNullable<typeof launchCpu>) => `${c.total} ms (server ${c.server}, worker ${c.worker}, PostgreSQL ${c.postgres})`;
+    rows.push(['city: CPU per launched workflow ÷ per empty workflow', `${text(launchCpu)} vs ${text(emptyCpu)}`, round(launchCpu.total / Math.max(0.1, emptyCpu.total), 2), undefined, 'lower']);
+  }
   const v = get('verification');
   if (v) rows.push(['audit projects/s ÷ launch starts/s', `${v.projectsPerSecond} projects/s (${v.topLevelVerified} in ${v.seconds} s, ${v.failures} failures, ${v.replayWorkersMade} replay workers)`, Number(v.ratioToLaunchRate), undefined, 'higher']);
   const s = get('deadlineStorm');
