@@ -235,6 +235,28 @@ async function workerResidentMiB(worker: ManagedProcess): Promise<{ rssMiB: numb
   return { rssMiB, rssMiBAfter60s: await median() };
 }
 
+/**
+ * The worker's RSS sampled each minute of the province launch, under the same load throughout
+ * while the open workflows grow: its lowest and highest, and whether every sample lies within ±10%
+ * of their midpoint. The first two minutes are left out (the cache fills and the heap grows to its
+ * working size then).
+ */
+function rssSpread(series: { seconds: number; openWorkflows: number; rssMiB: number }[]) {
+  const steady = series.filter((x) => x.seconds >= 120);
+  if (steady.length < 2) return { samples: series };
+  const rss = steady.map((x) => x.rssMiB);
+  const min = Math.min(...rss);
+  const max = Math.max(...rss);
+  const mid = (min + max) / 2;
+  return {
+    samples: series,
+    openWorkflows: [steady[0]!.openWorkflows, steady.at(-1)!.openWorkflows],
+    rssMiB: [min, max],
+    spreadAroundMidpoint: round((max - mid) / mid, 3),
+    withinTenPercent: (max - mid) / mid <= 0.1,
+  };
+}
+
 /** One RSS sample of the worker process, for progress lines. */
 async function workerResidentMiBNow(worker: ManagedProcess): Promise<number | undefined> {
   try {
@@ -520,6 +542,10 @@ export async function benchScale(): Promise<Record<string, unknown>> {
       const big = withProjectPrefix(generateCity({ seed: SEED, projects: BIG, units: BIG_UNITS, cycleId: 'bench-province' }), 'PB');
       log.warn(`[${elapsed()}] launching ${big.projects.length} top-level projects (empty workflows ${round(bigBaseline)}/s)`);
       // Progress every minute into the JSON too: a run stopped before the end keeps the rate so far.
+      // The worker's RSS each minute beside the open workflows: the same load throughout, the open
+      // workflows growing tenfold.
+      const openBefore = await openWorkflows(b);
+      const series: { seconds: number; openWorkflows: number; rssMiB: number }[] = [];
       const bigStarted = Date.now();
       const sampler = setInterval(() => {
         void (async () => {
@@ -527,6 +553,7 @@ export async function benchScale(): Promise<Record<string, unknown>> {
           const started = await countRows(db, sql<{ n: string }>`select count(*) as n from cycle_projects where cycle_id = ${big.cycle.cycleId} and started_at is not null`);
           const projected = await countRows(db, sql<{ n: string }>`select count(*) as n from projects where cycle_id = ${big.cycle.cycleId} and parent_id is null`);
           const rssMiB = (await workerResidentMiBNow(b.worker)) ?? null;
+          if (rssMiB !== null) series.push({ seconds: round(seconds), openWorkflows: openBefore + started, rssMiB });
           report.bigLaunchProgress = { topLevelWorkflows: big.projects.length, seconds: round(seconds), started, projected, startsPerSecondSoFar: round(started / seconds), ratioSoFar: round(started / seconds / bigBaseline, 3), rssMiB };
           log.warn(`[${elapsed()}] big: ${JSON.stringify(report.bigLaunchProgress)}`);
           write(report);
@@ -552,6 +579,7 @@ export async function benchScale(): Promise<Record<string, unknown>> {
         withinTenPercentAfter60s: Math.abs(memoryBig.rssMiBAfter60s / memoryCity.rssMiBAfter60s - 1) <= 0.1,
         // The worker's environment: glibc's malloc arenas are capped when MALLOC_ARENA_MAX is set.
         mallocArenaMax: process.env.MALLOC_ARENA_MAX ?? null,
+        duringBigLaunch: rssSpread(series),
       };
       write(report);
       await sql`analyze`.execute(db);
@@ -610,6 +638,17 @@ export function scaleHtml(report: Record<string, unknown>): string {
       `${ref.rssMiB} MiB with ${ref.openWorkflows} open${m.afterBig ? `; ${m.afterBig.rssMiB} MiB with ${m.afterBig.openWorkflows} open` : ''} (worker process alone, 10 s after the load${ref.rssMiBAfter60s !== undefined ? `; 60 s after: ${ref.rssMiBAfter60s} and ${m.afterBig?.rssMiBAfter60s ?? '—'} MiB` : ''})`,
       m.ratioRss,
       1.1,
+      'near1',
+    ]);
+  }
+  const spread = (m as { duringBigLaunch?: { openWorkflows?: number[]; rssMiB?: number[] } } | undefined)?.duringBigLaunch;
+  if (spread?.rssMiB && spread.openWorkflows) {
+    const [low, high] = spread.rssMiB as [number, number];
+    rows.push([
+      'worker RSS during the province launch: highest ÷ lowest',
+      `${low}–${high} MiB each minute while the open workflows grew from ${spread.openWorkflows[0]} to ${spread.openWorkflows[1]} (from the third minute on)`,
+      round(high / low, 3),
+      1.2,
       'near1',
     ]);
   }
