@@ -25,6 +25,14 @@ describe('action answers folded without a query', () => {
     return u;
   };
 
+  /** A project proposed and projected, then submitted through the service (not the route), with the action's outcome. */
+  const submittedThroughService = async (title: string) => {
+    const id = await h.propose('u-sec-oc1', cycle, title);
+    await projectedAt(id, 1);
+    const projects = h.app.services.projects;
+    return { id, projects, outcome: await projects.act(await user('u-sec-oc1'), id, 'submit', {}) };
+  };
+
   it('each answer along a project’s life equals the project read from its workflow right after', async () => {
     const id = await h.propose('u-sec-oc1', cycle, '答复折叠测试项目');
     await projectedAt(id, 1);
@@ -48,10 +56,7 @@ describe('action answers folded without a query', () => {
   }, 120_000);
 
   it('answers from the fold alone when the action came right after the state read: no workflow is asked', async () => {
-    const id = await h.propose('u-sec-oc1', cycle, '无需查询的答复');
-    await projectedAt(id, 1);
-    const projects = h.app.services.projects;
-    const outcome = await projects.act(await user('u-sec-oc1'), id, 'submit', {});
+    const { id, projects, outcome } = await submittedThroughService('无需查询的答复');
     expect(outcome.seq).toBe(2);
     expect(outcome.at).toMatch(/^\d{4}-\d\d-\d\dT/);
     // A workflow id no server knows: only an answer that needs no query can come back.
@@ -62,10 +67,7 @@ describe('action answers folded without a query', () => {
   }, 60_000);
 
   it('asks the workflow when another event came in between, or when its answer disagrees with the fold', async () => {
-    const id = await h.propose('u-sec-oc1', cycle, '需要查询的答复');
-    await projectedAt(id, 1);
-    const projects = h.app.services.projects;
-    const outcome = await projects.act(await user('u-sec-oc1'), id, 'submit', {});
+    const { projects, outcome } = await submittedThroughService('需要查询的答复');
     const nowhere = { ...outcome.ref, workflowId: `${outcome.ref.workflowId}-nowhere` };
     // The state read was one event further behind: the fold would miss that event.
     const stale = { ...outcome, ref: nowhere, basis: { ...outcome.basis!, view: { ...outcome.basis!.view, seq: outcome.basis!.view.seq - 1 } } };
