@@ -3,13 +3,14 @@
  * notifications outbox. Every write is keyed by ids the workflow decided (project id + event
  * sequence number, notification id), so a retried or replayed activity writes nothing twice.
  */
-import { sql, type Transaction } from 'kysely';
+import { sql, type SqlBool, type Transaction } from 'kysely';
 import type { Database, Db } from '../db';
+import { insertRows } from '../db/batches';
 import { chainHash } from '../db/hash-chain';
-import { orgHasChildren, replaceProjectTasks } from '../db/tasks';
+import { orgHasChildren, orgsWithChildren, replaceProjectTasks, replaceTasksOf } from '../db/tasks';
 import { tasksFor } from '../tasks/derive';
 import { activityLog } from './log';
-import { apply, type CycleConfig, type LifecycleEvent, type ProjectState } from '../workflows/lifecycle';
+import { apply, type CreateEvent, type CycleConfig, type LifecycleEvent, type ProjectState } from '../workflows/lifecycle';
 
 export interface RecordedEvent {
   /** 1-based position in the project's life; the event log's key with the project id. */
@@ -164,6 +165,84 @@ async function persistOnce(db: Db, input: PersistProjectInput): Promise<{ append
   });
 }
 
+/** A project the launcher started, whose create event it persists for the workflow. */
+export interface LaunchedProject {
+  projectId: string;
+  workflowId: string;
+  /** The run the create event belongs to (the workflow's first run). */
+  runId: string;
+  create: CreateEvent;
+}
+
+/**
+ * The first persistence of a batch of launched projects, in one transaction: each create event
+ * becomes seq 1 of its project's hash-chained log, and its projection, detail rows and tasks are
+ * written, all with multi-row statements — what `persistProject` does for one event, for a hundred
+ * projects at the cost of about one. The workflows were started with `createLoggedByLauncher`, so
+ * they leave seq 1 to this and persist their later events themselves (a later event waits for seq
+ * 1: `persistProject` refuses a gap and retries).
+ *
+ * Idempotent: a project whose seq 1 is already logged (an earlier attempt of the batch, or a
+ * workflow of older code that persisted it itself) is left as it is. A create the lifecycle core
+ * refuses is not logged: its workflow fails on the same refusal.
+ */
+export async function persistLaunchedProjects(db: Db, cycle: CycleConfig, launched: readonly LaunchedProject[]): Promise<number> {
+  if (launched.length === 0) return 0;
+  return db.transaction().execute(async (trx) => {
+    const ids = [...new Set(launched.map((p) => p.projectId))].sort();
+    // The same per-project lock as `persistProject`, taken in one order so two batches cannot deadlock.
+    await sql`select pg_advisory_xact_lock(hashtext(id)) from (select unnest(${ids}::text[]) as id order by 1) as ids`.execute(trx);
+    const rows = await trx.selectFrom('project_events').select('project_id').where(sql<SqlBool>`project_id = any(${ids}::text[])`).where('seq', '=', 1).execute();
+    const logged = new Set(rows.map((r) => r.project_id));
+    const fresh: (LaunchedProject & { state: ProjectState })[] = [];
+    for (const p of launched) {
+      if (logged.has(p.projectId)) continue;
+      logged.add(p.projectId);
+      const result = apply(null, p.create, cycle);
+      if (result.ok) fresh.push({ ...p, state: result.state });
+    }
+    if (fresh.length === 0) return 0;
+    const freshIds = fresh.map((p) => p.projectId);
+    await insertRows(
+      trx,
+      'project_events',
+      fresh.map((p) => ({
+        project_id: p.projectId,
+        seq: 1,
+        type: p.create.type,
+        actor_id: p.create.actor.userId,
+        actor_role: p.create.actor.role,
+        actor_org_id: p.create.actor.orgId,
+        at: p.create.at,
+        event: JSON.stringify(p.create),
+        workflow_id: p.workflowId,
+        run_id: p.runId,
+        prev_hash: null,
+        hash: chainHash(null, p.projectId, 1, p.create),
+      })),
+    );
+    const projections = fresh.map((p) => projectRow(p.workflowId, p.state));
+    await trx
+      .insertInto('projects')
+      .values(projections)
+      .onConflict((oc) =>
+        oc.column('id').doUpdateSet((eb) => ({
+          ...Object.fromEntries(Object.keys(projections[0]!).map((column) => [column, eb.ref(`excluded.${column}` as never)])),
+          updated_at: sql`now()`,
+        })),
+      )
+      .execute();
+    await deleteDetailRows(trx, freshIds);
+    for (const [table, { rows: detail }] of Object.entries(DETAIL_ROWS) as [DetailTable, (typeof DETAIL_ROWS)[DetailTable]][]) {
+      await insertRows(trx, table, fresh.flatMap((p) => detail(p.state)));
+    }
+    const withLowerOrgs = await orgsWithChildren(trx, fresh.map((p) => p.state.orgId));
+    await replaceTasksOf(trx, freshIds, fresh.flatMap((p) => tasksFor(p.state, cycle, { hasLowerOrgs: withLowerOrgs.has(p.state.orgId) })));
+    await trx.deleteFrom('persistence_lag').where(sql<SqlBool>`project_id = any(${freshIds}::text[])`).execute();
+    return fresh.length;
+  });
+}
+
 /** Records (or refreshes) that this project's persistence is failing; best effort when the database itself is down. */
 async function recordLag(db: Db, input: PersistProjectInput, error: unknown): Promise<void> {
   // NUL is the one character a PostgreSQL text column refuses: escape it in the stored message.
@@ -291,23 +370,7 @@ const DETAIL_ROWS: { [T in DetailTable]: { key: 'id' | 'quarter' | null; rows: (
  * new entry, not a thousand). Same input, same rows.
  */
 async function writeProjection(trx: Transaction<Database>, workflowId: string, before: ProjectState | null, state: ProjectState): Promise<void> {
-  const row = {
-    id: state.id,
-    cycle_id: state.cycleId,
-    parent_id: state.parentId,
-    org_id: state.orgId,
-    lead_secretary_id: state.leadSecretaryId,
-    title: state.proposal.title,
-    type: state.proposal.type,
-    is_key: state.proposal.isKey,
-    stage: state.stage,
-    progress: state.progress,
-    grade: state.acceptance?.grade ?? null,
-    final_score: state.acceptance?.finalScore ?? null,
-    version: state.version,
-    state: JSON.stringify(state),
-    workflow_id: workflowId,
-  };
+  const row = projectRow(workflowId, state);
   await trx
     .insertInto('projects')
     .values(row)
@@ -317,8 +380,7 @@ async function writeProjection(trx: Transaction<Database>, workflowId: string, b
   if (!before) {
     // No stored projection to compare with: remove whatever detail rows exist, every table in one
     // statement (a launch writes thousands of new projections).
-    const deletes = (Object.keys(DETAIL_ROWS) as DetailTable[]).map((table, i) => sql`${sql.raw(`d${i}`)} as (delete from ${sql.table(table)} where project_id = ${state.id})`);
-    await sql`with ${sql.join(deletes)} select 1`.execute(trx);
+    await deleteDetailRows(trx, [state.id]);
   }
   for (const [table, { key, rows }] of Object.entries(DETAIL_ROWS) as [DetailTable, (typeof DETAIL_ROWS)[DetailTable]][]) {
     const keyOf = (r: Record<string, unknown>) => (key === null ? '' : String(r[key]));
@@ -338,4 +400,32 @@ async function writeProjection(trx: Transaction<Database>, workflowId: string, b
     }
     if (fresh.length > 0) await trx.insertInto(table).values(fresh as never).execute();
   }
+}
+
+/** Every detail table's rows of the given projects, removed in one statement. */
+async function deleteDetailRows(trx: Transaction<Database>, projectIds: readonly string[]): Promise<void> {
+  const ids = [...projectIds];
+  const deletes = (Object.keys(DETAIL_ROWS) as DetailTable[]).map((table, i) => sql`${sql.raw(`d${i}`)} as (delete from ${sql.table(table)} where project_id = any(${ids}::text[]))`);
+  await sql`with ${sql.join(deletes)} select 1`.execute(trx);
+}
+
+/** The `projects` row of a state. */
+function projectRow(workflowId: string, state: ProjectState) {
+  return {
+    id: state.id,
+    cycle_id: state.cycleId,
+    parent_id: state.parentId,
+    org_id: state.orgId,
+    lead_secretary_id: state.leadSecretaryId,
+    title: state.proposal.title,
+    type: state.proposal.type,
+    is_key: state.proposal.isKey,
+    stage: state.stage,
+    progress: state.progress,
+    grade: state.acceptance?.grade ?? null,
+    final_score: state.acceptance?.finalScore ?? null,
+    version: state.version,
+    state: JSON.stringify(state),
+    workflow_id: workflowId,
+  };
 }

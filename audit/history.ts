@@ -131,7 +131,10 @@ const LOCAL_ACTIVITY_MARKER = 'core_local_activity';
  * Lifecycle events the workflow persisted, by seq: those whose activity completed, and those still
  * in flight. They are the input of the `persistProject` activity; from v3 a new project's create
  * event is the result of the local activity `persistProjectLocally` instead, recorded in its
- * marker once it completed (a local activity still running leaves nothing in the history).
+ * marker once it completed (a local activity still running leaves nothing in the history). A
+ * project the launcher started with `createLoggedByLauncher` has its create event in the run's
+ * input, handed to the launcher's batch: pending here (the history does not say the batch was
+ * written; the hash chain's length check holds the log to the workflow's own count).
  */
 export interface PersistedByWorkflow {
   completed: Map<number, LifecycleEvent>;
@@ -142,6 +145,8 @@ export function persistedEvents(runs: readonly RunHistory[]): PersistedByWorkflo
   const completed = new Map<number, LifecycleEvent>();
   const pending = new Map<number, LifecycleEvent>();
   for (const { history } of runs) {
+    const started = firstPayload<ProjectWorkflowInput>(startedAttributes(history)?.input);
+    if (started?.create && started.createLoggedByLauncher) pending.set(1, started.create);
     const events = history.events ?? [];
     const done = new Set(events.map((e) => e.activityTaskCompletedEventAttributes?.scheduledEventId).filter((id) => id != null).map(String));
     for (const e of events) {

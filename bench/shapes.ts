@@ -40,6 +40,7 @@ import { HISTORY_SHARDS, TEMPORAL_SERVER_VERSION } from '../scripts/infra/tempor
 import { startTemporalDevServer } from '../scripts/infra/temporal-dev-server';
 import { createWorker, installRuntimeLogging } from '../worker';
 import { emptyWorkflow } from '../workflows/empty';
+import { drainWorkflowTasks } from './task-queue';
 import { launchCycleWorkflow, launchWorkflowId } from '../workflows/launch-cycle';
 import { compressedCycle, HOUR } from '../test/fixtures/cycles';
 import { pingUpdate, pingWorkflow, stopPingSignal } from './ping-workflow';
@@ -187,6 +188,8 @@ async function measureShape(shape: Shape, log: ReturnType<typeof createLogger>):
       await client.workflow.start(emptyWorkflow, { workflowId: `baseline-${i}`, taskQueue: shape.taskQueue });
     });
     const baselineStartsPerSecond = PROJECTS / ((performance.now() - t) / 1000);
+    // The workers run the empty workflows' tasks after their starts: the launch does not queue behind them.
+    await drainWorkflowTasks(client, shape.taskQueue);
 
     // The launch of a generated city, on a calendar whose deadlines lie hours away.
     const cycleId = `bench-shape-${shape.name}`;

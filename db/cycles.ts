@@ -5,6 +5,7 @@ import type { Database, OrgSnapshot } from './types';
 import { orgSubtreeIds } from './auth';
 import type { ChildInput, CreateEvent, CycleConfig, Role } from '../workflows/lifecycle';
 import { projectWorkflowId } from '../workflows/messages';
+import { chunks } from './batches';
 
 export interface OrgInput {
   id: string;
@@ -37,11 +38,6 @@ export interface OpenCycleInput {
 
 const CHUNK = 500;
 
-function chunks<T>(items: T[], size = CHUNK): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
 
 /** Parents before children, so the foreign key holds within one insert order. */
 function treeOrder(orgs: OrgInput[]): OrgInput[] {
@@ -309,21 +305,21 @@ export async function openNewCycle(db: Db, input: OpenCycleInput): Promise<'open
 
 /** Writes a cycle's rows; what is already stored is kept (insert or nothing). */
 async function writeCycle(trx: Transaction<Database>, input: OpenCycleInput): Promise<void> {
-  for (const part of chunks(treeOrder(input.orgs))) {
+  for (const part of chunks(treeOrder(input.orgs), CHUNK)) {
     await trx
       .insertInto('orgs')
       .values(part.map((o) => ({ id: o.id, parent_id: o.parentId, kind: o.kind, name: o.name, secretary_id: o.secretaryId })))
       .onConflict((oc) => oc.column('id').doNothing())
       .execute();
   }
-  for (const part of chunks(input.users)) {
+  for (const part of chunks(input.users, CHUNK)) {
     await trx
       .insertInto('users')
       .values(part.map((u) => ({ id: u.id, name: u.name, role: u.role, org_id: u.orgId })))
       .onConflict((oc) => oc.column('id').doNothing())
       .execute();
   }
-  for (const part of chunks(input.inspectorAssignments ?? [])) {
+  for (const part of chunks(input.inspectorAssignments ?? [], CHUNK)) {
     await trx
       .insertInto('inspector_assignments')
       .values(part.map((a) => ({ inspector_id: a.inspectorId, org_id: a.orgId })))
@@ -335,7 +331,7 @@ async function writeCycle(trx: Transaction<Database>, input: OpenCycleInput): Pr
     .values({ id: input.cycle.cycleId, year: input.cycle.year, config: JSON.stringify(input.cycle), status: 'open' })
     .onConflict((oc) => oc.column('id').doNothing())
     .execute();
-  for (const [c, part] of chunks(input.projects).entries()) {
+  for (const [c, part] of chunks(input.projects, CHUNK).entries()) {
     await trx
       .insertInto('cycle_projects')
       .values(

@@ -1,5 +1,6 @@
 /** The task table (待办) and the event log read by actor (已办): every query of `GET /me/tasks` and `GET /me/done`. */
-import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { sql, type Kysely, type Selectable, type SqlBool, type Transaction } from 'kysely';
+import { insertRows } from './batches';
 import type { Database, TaskTable } from './types';
 import type { DerivedTask } from '../tasks/derive';
 
@@ -12,34 +13,44 @@ export type TaskRow = Selectable<TaskTable>;
  * transaction, so the rows always match the projection, and a retried activity writes the same rows.
  */
 export async function replaceProjectTasks(trx: Executor, projectId: string, tasks: readonly DerivedTask[]): Promise<void> {
-  await trx.deleteFrom('tasks').where('project_id', '=', projectId).execute();
-  if (tasks.length === 0) return;
-  await trx
-    .insertInto('tasks')
-    .values(
-      tasks.map((t) => ({
-        project_id: t.projectId,
-        key: t.key,
-        cycle_id: t.cycleId,
-        kind: t.kind,
-        label: t.label,
-        assignee_id: t.assigneeId,
-        assignee_role: t.assigneeRole,
-        org_id: t.orgId,
-        project_title: t.projectTitle,
-        action: t.action,
-        deadline: t.deadline,
-        deadline_at: new Date(t.deadlineAtMs),
-        visible_from: t.visibleFromMs === null ? null : new Date(t.visibleFromMs),
-      })),
-    )
-    .execute();
+  await replaceTasksOf(trx, [projectId], tasks);
+}
+
+/** The same for several projects at once (a launch batch): their rows removed in one statement, `tasks` inserted. */
+export async function replaceTasksOf(trx: Executor, projectIds: readonly string[], tasks: readonly DerivedTask[]): Promise<void> {
+  if (projectIds.length === 1) await trx.deleteFrom('tasks').where('project_id', '=', projectIds[0]!).execute();
+  else await trx.deleteFrom('tasks').where(sql<SqlBool>`project_id = any(${[...projectIds]}::text[])`).execute();
+  await insertRows(
+    trx,
+    'tasks',
+    tasks.map((t) => ({
+      project_id: t.projectId,
+      key: t.key,
+      cycle_id: t.cycleId,
+      kind: t.kind,
+      label: t.label,
+      assignee_id: t.assigneeId,
+      assignee_role: t.assigneeRole,
+      org_id: t.orgId,
+      project_title: t.projectTitle,
+      action: t.action,
+      deadline: t.deadline,
+      deadline_at: new Date(t.deadlineAtMs),
+      visible_from: t.visibleFromMs === null ? null : new Date(t.visibleFromMs),
+    })),
+  );
 }
 
 /** Whether the org has lower-level orgs (a project of it can be split "1+N"). */
 export async function orgHasChildren(trx: Executor, orgId: string): Promise<boolean> {
   const row = await trx.selectFrom('orgs').select('id').where('parent_id', '=', orgId).limit(1).executeTakeFirst();
   return row !== undefined;
+}
+
+/** Which of the orgs have lower-level orgs, in one query. */
+export async function orgsWithChildren(trx: Executor, orgIds: readonly string[]): Promise<Set<string>> {
+  const rows = await trx.selectFrom('orgs').select('parent_id').distinct().where(sql<SqlBool>`parent_id = any(${[...new Set(orgIds)]}::text[])`).execute();
+  return new Set(rows.map((r) => r.parent_id).filter((id): id is string => id !== null));
 }
 
 export interface TaskFilter {

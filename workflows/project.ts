@@ -103,6 +103,13 @@ export interface ProjectWorkflowInput {
   /** The create event of a new project; absent when `carried` continues an earlier run. */
   create?: CreateEvent;
   carried?: CarriedState;
+  /**
+   * The launcher persists the create event (seq 1), the projection and the tasks of a whole batch
+   * of new projects in one transaction (`persistLaunchedProjects`), so the workflow leaves seq 1
+   * alone and persists from seq 2. Absent in histories started before it: those persist seq 1
+   * themselves, as before, so this branch depends on the input only and replays unchanged.
+   */
+  createLoggedByLauncher?: boolean;
   /** Continue as new after this many lifecycle events in one run (tests force it early). */
   continueAsNewAfterEvents?: number;
 }
@@ -287,6 +294,7 @@ export async function projectWorkflow(input: ProjectWorkflowInput): Promise<Proj
         progress: state.progress,
       });
     }
+    if (input.create && input.createLoggedByLauncher && unpersisted[0]?.seq === 1) unpersisted.shift();
     if (unpersisted.length > 0) {
       const batch = unpersisted;
       unpersisted = [];
@@ -327,7 +335,7 @@ export async function projectWorkflow(input: ProjectWorkflowInput): Promise<Proj
       await carryOutEffects();
       if (!effectsPending()) {
         const carried: CarriedState = { state, seq, fired: [...fired], children, childCreators, reported };
-        await continueAsNew<typeof projectWorkflow>({ ...input, create: undefined, carried });
+        await continueAsNew<typeof projectWorkflow>({ ...input, create: undefined, createLoggedByLauncher: undefined, carried });
       }
       continue;
     }

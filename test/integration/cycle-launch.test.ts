@@ -98,6 +98,13 @@ describe('opening and launching a cycle', () => {
     });
     expect(count).toBe(TOTAL);
 
+    // One activity per batch selects, starts and persists it (no separate select activity).
+    const launcherHistory = await h.temporal.client.workflow.getHandle(launchWorkflowId(cycle.cycleId)).fetchHistory();
+    const activityTypes = (launcherHistory.events ?? []).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean);
+    expect(new Set(activityTypes)).toEqual(new Set(['markCycleStatus', 'launchNextBatch']));
+    // At most one per batch of the projects pending after the first launcher died, and the empty one that ends it.
+    expect(activityTypes.filter((t) => t === 'launchNextBatch').length).toBeLessThanOrEqual(Math.ceil(halfway.launch.pending / 20) + 1);
+
     // Launching a finished cycle again starts nothing.
     await h.app.inject({ method: 'POST', url: `/cycles/${cycle.cycleId}/launch`, headers: committee(), payload: {} });
     const again = await h.temporal.client.workflow.getHandle(launchWorkflowId(cycle.cycleId)).result();
@@ -105,25 +112,31 @@ describe('opening and launching a cycle', () => {
     expect((await h.temporal.client.workflow.count(`CycleId = '${cycle.cycleId}' AND WorkflowType = 'projectWorkflow'`)).count).toBe(TOTAL);
   });
 
-  it('a launched project costs Temporal one workflow task and no activity task: its first events are stored by a local activity', async () => {
-    const history = await h.temporal.client.workflow.getHandle(projectWorkflowId(cycle.cycleId, 'L-002')).fetchHistory();
+  it('a launched project costs Temporal one workflow task and no activity or marker: the launcher stored its create event, projection and tasks', async () => {
+    const handle = h.temporal.client.workflow.getHandle(projectWorkflowId(cycle.cycleId, 'L-002'));
+    const history = await handle.fetchHistory();
     const events = history.events ?? [];
     const types = events.map((e) => Object.keys(e).find((k) => k.endsWith('EventAttributes')));
-    // The first workflow task already stored the create event: started, one workflow task, the
-    // patch marker and the local activity's marker, no activity task, no project search attribute
-    // upserted (it was started with them). Later events (none yet here) go through activities.
-    const firstTask = types.slice(0, types.indexOf('workflowTaskScheduledEventAttributes', 2) === -1 ? undefined : types.indexOf('workflowTaskScheduledEventAttributes', 2));
-    expect(firstTask.filter((t) => t?.startsWith('activityTask'))).toEqual([]);
-    expect(firstTask.slice(0, 4)).toEqual(['workflowExecutionStartedEventAttributes', 'workflowTaskScheduledEventAttributes', 'workflowTaskStartedEventAttributes', 'workflowTaskCompletedEventAttributes']);
-    const upserted = events
-      .slice(0, firstTask.length)
-      .flatMap((e) => Object.keys(e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {}));
-    // Only the SDK's own patch bookkeeping (TemporalChangeVersion) is upserted, no project attribute.
-    expect(upserted.filter((name) => name !== 'TemporalChangeVersion')).toEqual([]);
-    const markers = events.slice(0, firstTask.length).map((e) => e.markerRecordedEventAttributes?.markerName).filter(Boolean);
-    expect(markers).toContain('core_local_activity');
-    const rows = await h.db.selectFrom('project_events').select(['seq']).where('project_id', '=', 'L-002').execute();
-    expect(rows.map((r) => Number(r.seq))).toContain(1);
+    // Started, one workflow task, its timer for the next reminder: no activity task, no local
+    // activity marker, no project search attribute upserted (it was started with them).
+    expect(types.slice(0, 4)).toEqual(['workflowExecutionStartedEventAttributes', 'workflowTaskScheduledEventAttributes', 'workflowTaskStartedEventAttributes', 'workflowTaskCompletedEventAttributes']);
+    expect(types.filter((t) => t?.startsWith('activityTask') || t === 'markerRecordedEventAttributes' || t === 'upsertWorkflowSearchAttributesEventAttributes')).toEqual([]);
+    expect(types.filter((t) => t === 'workflowTaskCompletedEventAttributes')).toHaveLength(1);
+
+    // The launcher's batch wrote seq 1 under the workflow's first run, the projection and the draft task.
+    const { runId } = await handle.describe();
+    const logged = await h.db.selectFrom('project_events').select(['seq', 'run_id', 'workflow_id', 'prev_hash']).where('project_id', '=', 'L-002').execute();
+    expect(logged.map((r) => ({ ...r, seq: Number(r.seq) }))).toEqual([{ seq: 1, run_id: runId, workflow_id: handle.workflowId, prev_hash: null }]);
+    const projection = await h.db.selectFrom('projects').select(['stage', 'version', 'workflow_id']).where('id', '=', 'L-002').executeTakeFirstOrThrow();
+    expect(projection).toEqual({ stage: 'draft', version: 1, workflow_id: handle.workflowId });
+    const tasks = await h.db.selectFrom('tasks').select(['kind', 'assignee_id']).where('project_id', '=', 'L-002').execute();
+    expect(tasks).toEqual([{ kind: 'draft', assignee_id: 'u-sec-b1' }]);
+    // Every launched project has exactly its create event logged, and the audit finds each log equal to its workflow.
+    const counts = await h.db.selectFrom('project_events').select((eb) => eb.fn.countAll<string>().as('n')).where('project_id', 'like', 'L-%').executeTakeFirstOrThrow();
+    expect(Number(counts.n)).toBe(TOTAL);
+    const audit = await h.app.inject({ method: 'GET', url: '/audit/projects/L-002/verify', headers: { authorization: `Bearer ${h.cast.tokens['u-auditor']}` } });
+    expect(audit.statusCode, audit.body).toBe(200);
+    expect(audit.json().ok, audit.body).toBe(true);
   });
 
   it('a launched project is a running workflow the API can act on', async () => {
