@@ -24,6 +24,7 @@ import {
   validate,
   type ChildInput,
   type CreateEvent,
+  type CycleConfig,
   type DispatchChange,
   type LifecycleEvent,
   type MemberItemInput,
@@ -249,10 +250,25 @@ export function createProjectsService(deps: ProjectsDeps) {
     return (await foldedView(result)) ?? temporal.workflow.getHandle(result.ref.workflowId).query(getProjectQuery);
   }
 
+  /**
+   * A cycle's configuration is fixed once the cycle is opened (nothing updates it; the audit reports
+   * a changed one), so the fold reads it once per process, not once per action.
+   */
+  const cycleConfigs = new Map<string, CycleConfig>();
+  async function cycleConfig(cycleId: string): Promise<CycleConfig | undefined> {
+    const known = cycleConfigs.get(cycleId);
+    if (known) return known;
+    const cycle = await getCycleConfig(db, cycleId);
+    if (!cycle) return undefined;
+    if (cycleConfigs.size >= 256) cycleConfigs.delete(cycleConfigs.keys().next().value!);
+    cycleConfigs.set(cycleId, cycle);
+    return cycle;
+  }
+
   async function foldedView(result: ActionOutcome): Promise<ProjectView | undefined> {
     const { basis, at } = result;
     if (!basis || at === undefined || basis.view.seq !== result.seq - 1) return undefined;
-    const cycle = await getCycleConfig(db, result.ref.cycleId);
+    const cycle = await cycleConfig(result.ref.cycleId);
     if (!cycle) return undefined;
     // The event as the workflow received it: through JSON, as its payload was.
     const event = JSON.parse(JSON.stringify({ ...basis.command, at })) as LifecycleEvent;

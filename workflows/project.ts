@@ -85,6 +85,9 @@ const { persistProjectLocally } = proxyLocalActivities<Activities>({
 /** The patch id of the local first persistence; never rename it while v2 histories may still replay. */
 export const LOCAL_CREATE_PATCH = 'local-create-v3';
 
+/** The patch id of a project whose create event the launcher persisted (`createLoggedByLauncher`). */
+export const LAUNCHER_CREATE_PATCH = 'launcher-create-v4';
+
 /** Everything a run hands to the next across continue-as-new. */
 export interface CarriedState {
   state: ProjectState;
@@ -294,7 +297,15 @@ export async function projectWorkflow(input: ProjectWorkflowInput): Promise<Proj
         progress: state.progress,
       });
     }
-    if (input.create && input.createLoggedByLauncher && unpersisted[0]?.seq === 1) unpersisted.shift();
+    if (input.create && input.createLoggedByLauncher && unpersisted[0]?.seq === 1) {
+      // The first workflow task must record a command: one that completes with none makes the SDK
+      // deliver a later Update in the same activation as the start when a fresh worker rebuilds the
+      // run, but in an activation of its own on replay, and the two order their commands differently
+      // (test/integration/launch-persistence.test.ts). The patch marker is that command, and it
+      // names the code version that leaves seq 1 to the launcher.
+      patched(LAUNCHER_CREATE_PATCH);
+      unpersisted.shift();
+    }
     if (unpersisted.length > 0) {
       const batch = unpersisted;
       unpersisted = [];

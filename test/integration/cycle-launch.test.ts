@@ -112,16 +112,20 @@ describe('opening and launching a cycle', () => {
     expect((await h.temporal.client.workflow.count(`CycleId = '${cycle.cycleId}' AND WorkflowType = 'projectWorkflow'`)).count).toBe(TOTAL);
   });
 
-  it('a launched project costs Temporal one workflow task and no activity or marker: the launcher stored its create event, projection and tasks', async () => {
+  it('a launched project costs Temporal one workflow task with its patch marker and no activity: the launcher stored its create event, projection and tasks', async () => {
     const handle = h.temporal.client.workflow.getHandle(projectWorkflowId(cycle.cycleId, 'L-002'));
     const history = await handle.fetchHistory();
     const events = history.events ?? [];
     const types = events.map((e) => Object.keys(e).find((k) => k.endsWith('EventAttributes')));
-    // Started, one workflow task, its timer for the next reminder: no activity task, no local
-    // activity marker, no project search attribute upserted (it was started with them).
+    // Started and one workflow task that records only its patch marker (LAUNCHER_CREATE_PATCH, with
+    // the SDK's own TemporalChangeVersion bookkeeping): no activity task, no local activity, no
+    // project search attribute upserted (it was started with them).
     expect(types.slice(0, 4)).toEqual(['workflowExecutionStartedEventAttributes', 'workflowTaskScheduledEventAttributes', 'workflowTaskStartedEventAttributes', 'workflowTaskCompletedEventAttributes']);
-    expect(types.filter((t) => t?.startsWith('activityTask') || t === 'markerRecordedEventAttributes' || t === 'upsertWorkflowSearchAttributesEventAttributes')).toEqual([]);
+    expect(types.filter((t) => t?.startsWith('activityTask'))).toEqual([]);
     expect(types.filter((t) => t === 'workflowTaskCompletedEventAttributes')).toHaveLength(1);
+    expect(events.map((e) => e.markerRecordedEventAttributes?.markerName).filter(Boolean)).toEqual(['core_patch']);
+    const upserted = events.flatMap((e) => Object.keys(e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {}));
+    expect(upserted.filter((name) => name !== 'TemporalChangeVersion')).toEqual([]);
 
     // The launcher's batch wrote seq 1 under the workflow's first run, the projection and the draft task.
     const { runId } = await handle.describe();

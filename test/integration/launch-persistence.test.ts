@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import fs from 'node:fs';
 import { randomUUID } from 'node:crypto';
+import { Worker } from '@temporalio/worker';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { persistLaunchedProjects, type LaunchedProject } from '../../activities/projects';
 import { verifyProject, type AuditDeps } from '../../audit';
@@ -15,6 +16,7 @@ import * as m from '../../workflows/messages';
 import { projectWorkflow } from '../../workflows/project';
 import { compressedCycle, createEvent, leadSecretary } from '../helpers/full-year';
 import { useHarness } from '../helpers/harness';
+import { startTestWorker } from '../helpers/infra';
 import { waitUntil } from '../helpers/wait';
 
 describe('the launcher persists a batch of new projects in one transaction', () => {
@@ -113,5 +115,35 @@ describe('the launcher persists a batch of new projects in one transaction', () 
     expect(chain.location).toMatchObject({ projectId: p.projectId, seq: 1 });
     // Temporal's history itself is untouched: it still replays.
     expect(report.checks.find((c) => c.check === 'temporal-replay')!.ok).toBe(true);
+  });
+  it('an Update that reaches a fresh worker after the first workflow task replays: the first task records the patch marker', async () => {
+    // A first workflow task that completes with no command made a worker rebuilding the run deliver
+    // a later Update in the same activation as the start, and replay in an activation of its own:
+    // the two ordered the Update's completion and the persistence commands differently.
+    const taskQueue = `launch-fresh-${randomUUID()}`;
+    const first = await startTestWorker(h.db, taskQueue);
+    const projectId = `lp-${randomUUID().slice(0, 8)}`;
+    const create = createEvent(cycle, projectId, '换了工作进程之后的提交');
+    const handle = await h.temporal.client.workflow.start(projectWorkflow, {
+      workflowId: m.projectWorkflowId(cycle.cycleId, projectId),
+      taskQueue,
+      args: [{ cycle, create, createLoggedByLauncher: true }],
+    });
+    await persistLaunchedProjects(h.db, cycle, [{ projectId, workflowId: handle.workflowId, runId: handle.firstExecutionRunId, create }]);
+    await waitUntil('the first workflow task to complete', async () => ((await handle.fetchHistory()).events?.some((e) => e.workflowTaskCompletedEventAttributes) ? true : undefined));
+    await first.stop(); // its cache goes with it: the next worker rebuilds the run from history
+    const update = handle.executeUpdate(m.PERSON_UPDATES.submit, { args: [{ type: 'submit', actor: leadSecretary }] });
+    await new Promise((r) => setTimeout(r, 1000));
+    const second = await startTestWorker(h.db, taskQueue);
+    try {
+      await update;
+      await waitUntil('the submit to be logged', async () => ((await logOf(projectId)).length === 2 ? true : undefined));
+    } finally {
+      await second.stop();
+    }
+    const history = await handle.fetchHistory();
+    const markers = (history.events ?? []).map((e) => e.markerRecordedEventAttributes?.markerName).filter(Boolean);
+    expect(markers).toEqual(['core_patch']);
+    await expect(Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') } }, history, handle.workflowId)).resolves.toBeUndefined();
   });
 });
