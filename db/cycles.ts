@@ -38,7 +38,6 @@ export interface OpenCycleInput {
 
 const CHUNK = 500;
 
-
 /** Parents before children, so the foreign key holds within one insert order. */
 function treeOrder(orgs: OrgInput[]): OrgInput[] {
   const depth = new Map<string, number>();
