@@ -113,25 +113,9 @@ async function persistOnce(db: Db, input: PersistProjectInput): Promise<{ append
     for (const { seq, event } of [...input.events].sort((a, b) => a.seq - b.seq)) {
       if (seq <= lastSeq) continue; // already recorded by an earlier attempt
       if (seq !== lastSeq + 1) throw new Error(`event log gap for ${projectId}: have ${lastSeq}, got ${seq}`);
-      const hash = chainHash(prevHash, projectId, seq, event);
-      await trx
-        .insertInto('project_events')
-        .values({
-          project_id: projectId,
-          seq,
-          type: event.type,
-          actor_id: event.actor.userId,
-          actor_role: event.actor.role,
-          actor_org_id: event.actor.orgId,
-          at: event.at,
-          event: JSON.stringify(event),
-          workflow_id: input.workflowId,
-          run_id: input.runId,
-          prev_hash: prevHash,
-          hash,
-        })
-        .execute();
-      prevHash = hash;
+      const row = eventRow(projectId, seq, event, input.workflowId, input.runId, prevHash);
+      await trx.insertInto('project_events').values(row).execute();
+      prevHash = row.hash;
       lastSeq = seq;
       appended += 1;
       inserted.push({ seq, event });
@@ -206,20 +190,7 @@ export async function persistLaunchedProjects(db: Db, cycle: CycleConfig, launch
     await insertRows(
       trx,
       'project_events',
-      fresh.map((p) => ({
-        project_id: p.projectId,
-        seq: 1,
-        type: p.create.type,
-        actor_id: p.create.actor.userId,
-        actor_role: p.create.actor.role,
-        actor_org_id: p.create.actor.orgId,
-        at: p.create.at,
-        event: JSON.stringify(p.create),
-        workflow_id: p.workflowId,
-        run_id: p.runId,
-        prev_hash: null,
-        hash: chainHash(null, p.projectId, 1, p.create),
-      })),
+      fresh.map((p) => eventRow(p.projectId, 1, p.create, p.workflowId, p.runId, null)),
     );
     const projections = fresh.map((p) => projectRow(p.workflowId, p.state));
     await trx
@@ -407,6 +378,24 @@ async function deleteDetailRows(trx: Transaction<Database>, projectIds: readonly
   const ids = [...projectIds];
   const deletes = (Object.keys(DETAIL_ROWS) as DetailTable[]).map((table, i) => sql`${sql.raw(`d${i}`)} as (delete from ${sql.table(table)} where project_id = any(${ids}::text[]))`);
   await sql`with ${sql.join(deletes)} select 1`.execute(trx);
+}
+
+/** The event log's row of one event, chained to the previous row's hash. */
+function eventRow(projectId: string, seq: number, event: LifecycleEvent, workflowId: string, runId: string, prevHash: string | null) {
+  return {
+    project_id: projectId,
+    seq,
+    type: event.type,
+    actor_id: event.actor.userId,
+    actor_role: event.actor.role,
+    actor_org_id: event.actor.orgId,
+    at: event.at,
+    event: JSON.stringify(event),
+    workflow_id: workflowId,
+    run_id: runId,
+    prev_hash: prevHash,
+    hash: chainHash(prevHash, projectId, seq, event),
+  };
 }
 
 /** The `projects` row of a state. */
