@@ -399,7 +399,7 @@ function eventRow(projectId: string, seq: number, event: LifecycleEvent, workflo
 }
 
 /** The `projects` row of a state. */
-function projectRow(workflowId: string, state: ProjectState) {
+export function projectRow(workflowId: string, state: ProjectState) {
   return {
     id: state.id,
     cycle_id: state.cycleId,

@@ -19,7 +19,7 @@ import {
 } from '../db/cycles';
 import { userNames } from '../db/directory';
 import { getOrg, listOrgs, type Org } from '../db/orgs';
-import { cycleProjectStates } from '../db/projects';
+import { createCycleStatesCache } from '../db/cycle-states';
 import { ProblemError } from '../api/problem';
 import { validate, validateCycleConfig, type CreateEvent, type CycleConfig, type ProjectState, type Refusal } from '../workflows/lifecycle';
 import { launchCycleWorkflow, launchWorkflowId } from '../workflows/launch-cycle';
@@ -83,6 +83,8 @@ function cycleNotFound(cycleId: string): ProblemError {
 
 export function createCyclesService(deps: CyclesDeps) {
   const { db, temporal, taskQueue } = deps;
+  // Whole-cycle reads (figures, reports, exports) reuse what this process read before: see db/cycle-states.ts.
+  const cycleStates = createCycleStatesCache(db);
 
   /** A cycle's overview: launch progress and the secretaries leading too few key projects. */
   async function view(cycleId: string): Promise<CycleView> {
@@ -202,10 +204,11 @@ export function createCyclesService(deps: CyclesDeps) {
 
     /** What the committee's figures and reports are computed from: the cycle, its projects' states, the org directory. */
     /** What the cycle's reports are computed from, with the names of the people they name (lead and org secretaries). */
-    async reportInputs(cycleId: string): Promise<{ cycle: CycleConfig; projects: ProjectState[]; orgs: Org[]; people: Map<string, string> }> {
+    /** The projects' states are shared with other requests and frozen: read them, do not change them. */
+    async reportInputs(cycleId: string): Promise<{ cycle: CycleConfig; projects: readonly ProjectState[]; orgs: Org[]; people: Map<string, string> }> {
       const cycle = await getCycleConfig(db, cycleId);
       if (!cycle) throw cycleNotFound(cycleId);
-      const [projects, orgs] = [await cycleProjectStates(db, cycleId), await listOrgs(db)];
+      const [projects, orgs] = [await cycleStates.states(cycleId), await listOrgs(db)];
       const ids = [...new Set([...projects.map((p) => p.leadSecretaryId), ...orgs.flatMap((o) => (o.secretaryId ? [o.secretaryId] : []))])];
       return { cycle, projects, orgs, people: await userNames(db, ids) };
     },
