@@ -65,6 +65,10 @@ export interface Config {
     /** Attempts on a channel before the delivery is dead-lettered (NOTIFICATION_MAX_ATTEMPTS, default 8). */
     maxAttempts: number;
   };
+  worker: {
+    /** How often a worker process logs its memory beside the workflows it caches (WORKER_MEMORY_LOG_SECONDS, default 60). */
+    memoryLogMs: number;
+  };
 }
 
 function positive(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -144,6 +148,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       pollMs: positive(env, 'NOTIFICATION_POLL_MS', 2000),
       maxAttempts: Math.round(positive(env, 'NOTIFICATION_MAX_ATTEMPTS', 8)),
     },
+    worker: {
+      memoryLogMs: positive(env, 'WORKER_MEMORY_LOG_SECONDS', 60) * 1000,
+    },
   };
 }
 
@@ -177,4 +184,5 @@ export const CONFIG_ENV_VARS = [
   'SMTP_FROM',
   'NOTIFICATION_POLL_MS',
   'NOTIFICATION_MAX_ATTEMPTS',
+  'WORKER_MEMORY_LOG_SECONDS',
 ] as const;

@@ -233,7 +233,7 @@ async function launchCity(b: Bench, city: GeneratedCity) {
  * The worker process's resident set once it settles: the median of five samples a second apart,
  * 10 s after the load, and again 60 s after it (V8 and the allocator give memory back lazily).
  */
-async function workerResidentMiB(worker: ManagedProcess): Promise<{ rssMiB: number; rssMiBAfter60s: number }> {
+async function workerResidentMiB(worker: ManagedProcess, logFile: string): Promise<{ rssMiB: number; rssMiBAfter60s: number; heap: WorkerMemoryLine | null; heapAfter60s: WorkerMemoryLine | null }> {
   const median = async () => {
     const samples: number[] = [];
     for (let i = 0; i < 5; i++) {
@@ -244,8 +244,49 @@ async function workerResidentMiB(worker: ManagedProcess): Promise<{ rssMiB: numb
   };
   await sleep(10_000);
   const rssMiB = await median();
+  const heap = lastWorkerMemory(logFile);
   await sleep(45_000);
-  return { rssMiB, rssMiBAfter60s: await median() };
+  return { rssMiB, rssMiBAfter60s: await median(), heap, heapAfter60s: lastWorkerMemory(logFile) };
+}
+
+/** The worker's own `worker memory` log line (every 5 s here): where its RSS goes, V8's heap or native memory. */
+interface WorkerMemoryLine {
+  rssMiB: number;
+  heapTotalMiB: number;
+  heapUsedMiB: number;
+  externalMiB: number;
+  arrayBuffersMiB: number;
+  cachedWorkflows: number;
+}
+
+function lastWorkerMemory(logFile: string): WorkerMemoryLine | null {
+  // The log file, not the process's recent output: a busy worker's last 20 KB may hold no such line.
+  let text: string;
+  try {
+    const fd = fs.openSync(logFile, 'r');
+    try {
+      const size = fs.fstatSync(fd).size;
+      const length = Math.min(size, 1 << 20);
+      const buffer = Buffer.alloc(length);
+      fs.readSync(fd, buffer, 0, length, size - length);
+      text = buffer.toString('utf8');
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return null;
+  }
+  const line = text
+    .split('\n')
+    .filter((l) => l.includes('"worker memory"') && l.endsWith('}'))
+    .at(-1);
+  if (!line) return null;
+  try {
+    const { rssMiB, heapTotalMiB, heapUsedMiB, externalMiB, arrayBuffersMiB, cachedWorkflows } = JSON.parse(line) as WorkerMemoryLine;
+    return { rssMiB, heapTotalMiB, heapUsedMiB, externalMiB, arrayBuffersMiB, cachedWorkflows };
+  } catch {
+    return null; // a line cut by the 1 MiB window
+  }
 }
 
 /**
@@ -498,7 +539,7 @@ export async function benchScale(): Promise<Record<string, unknown>> {
     worker = managedProcess({
       kind: 'worker',
       name: 'worker',
-      env: { ...clusterProcessEnv('worker', { temporalAddress: server.address, namespace: 'default', taskQueue, databaseUrl, evidenceDir: path.join(dir, 'evidence'), logLevel: 'info' }) },
+      env: { ...clusterProcessEnv('worker', { temporalAddress: server.address, namespace: 'default', taskQueue, databaseUrl, evidenceDir: path.join(dir, 'evidence'), logLevel: 'info' }), WORKER_MEMORY_LOG_SECONDS: '5' },
       url: null,
       logFile: path.join(dir, 'worker.log'),
       log,
@@ -537,7 +578,7 @@ export async function benchScale(): Promise<Record<string, unknown>> {
     write(report);
 
     // 2. Memory with the city's workflows open.
-    const memoryCity = { openWorkflows: await openWorkflows(b), ...(await workerResidentMiB(worker)) };
+    const memoryCity = { openWorkflows: await openWorkflows(b), ...(await workerResidentMiB(worker, path.join(dir, 'worker.log'))) };
     report.memory = { withCity: memoryCity };
     write(report);
 
@@ -563,7 +604,7 @@ export async function benchScale(): Promise<Record<string, unknown>> {
       // The worker's RSS each minute beside the open workflows: the same load throughout, the open
       // workflows growing tenfold.
       const openBefore = await openWorkflows(b);
-      const series: { seconds: number; openWorkflows: number; rssMiB: number }[] = [];
+      const series: { seconds: number; openWorkflows: number; rssMiB: number; heapUsedMiB?: number; heapTotalMiB?: number; cachedWorkflows?: number }[] = [];
       const bigStarted = Date.now();
       const sampler = setInterval(() => {
         void (async () => {
@@ -571,7 +612,8 @@ export async function benchScale(): Promise<Record<string, unknown>> {
           const started = await countRows(db, sql<{ n: string }>`select count(*) as n from cycle_projects where cycle_id = ${big.cycle.cycleId} and started_at is not null`);
           const projected = await countRows(db, sql<{ n: string }>`select count(*) as n from projects where cycle_id = ${big.cycle.cycleId} and parent_id is null`);
           const rssMiB = (await workerResidentMiBNow(b.worker)) ?? null;
-          if (rssMiB !== null) series.push({ seconds: round(seconds), openWorkflows: openBefore + started, rssMiB });
+          const heap = lastWorkerMemory(path.join(dir, 'worker.log'));
+          if (rssMiB !== null) series.push({ seconds: round(seconds), openWorkflows: openBefore + started, rssMiB, ...(heap ? { heapUsedMiB: heap.heapUsedMiB, heapTotalMiB: heap.heapTotalMiB, cachedWorkflows: heap.cachedWorkflows } : {}) });
           report.bigLaunchProgress = { topLevelWorkflows: big.projects.length, seconds: round(seconds), started, projected, startsPerSecondSoFar: round(started / seconds), ratioSoFar: round(started / seconds / bigBaseline, 3), rssMiB };
           log.warn(`[${elapsed()}] big: ${JSON.stringify(report.bigLaunchProgress)}`);
           write(report);
@@ -589,7 +631,7 @@ export async function benchScale(): Promise<Record<string, unknown>> {
         ratioFirstTasksDone: round(bigLaunch.topLevelWorkflows / bigLaunch.firstTasksDoneSeconds / (BASELINE_STARTS / bigBaselineTasksDone), 3),
       };
       log.warn(`[${elapsed()}] big: ${JSON.stringify(report.bigLaunch)}`);
-      const memoryBig = { openWorkflows: await openWorkflows(b), ...(await workerResidentMiB(worker)) };
+      const memoryBig = { openWorkflows: await openWorkflows(b), ...(await workerResidentMiB(worker, path.join(dir, 'worker.log'))) };
       // Both samples settled, in the worker process alone: with its workflow cache bounded (full
       // at the city's size already), ten times the open workflows should cost the same memory.
       report.memory = {

@@ -153,6 +153,13 @@ describe('config', () => {
     expect(CONFIG_ENV_VARS).toContain('TEMPORAL_CLI');
   });
 
+  it('reads WORKER_MEMORY_LOG_SECONDS: how often a worker logs its memory, a minute by default, never zero', () => {
+    expect(loadConfig({}).worker.memoryLogMs).toBe(60_000);
+    expect(loadConfig({ WORKER_MEMORY_LOG_SECONDS: '5' }).worker.memoryLogMs).toBe(5_000);
+    expect(() => loadConfig({ WORKER_MEMORY_LOG_SECONDS: '0' })).toThrow(/WORKER_MEMORY_LOG_SECONDS must be a positive number/);
+    expect(CONFIG_ENV_VARS).toContain('WORKER_MEMORY_LOG_SECONDS');
+  });
+
   it('is the only module that reads the environment (tests and the benchmark aside)', () => {
     const offenders: string[] = [];
     const walk = (dir: string) => {
