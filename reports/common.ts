@@ -264,6 +264,7 @@ export interface LateQuarter {
  */
 export function lateEvidenceQuarters(project: Pick<ProjectState, 'evidence'>, cycle: CycleConfig): LateQuarter[] {
   const late: LateQuarter[] = [];
+  if (project.evidence.length === 0) return late;
   const calendar = [...cycle.calendar.quarters].sort((a, b) => a.quarter - b.quarter);
   for (const q of calendar) {
     const originals = project.evidence.filter((e) => e.quarter === q.quarter && e.supersedes === null);

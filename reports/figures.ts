@@ -212,16 +212,48 @@ function isCountedKey(p: ProjectState): boolean {
   return p.proposal.isKey && !NOT_COUNTED_FOR_KEY.includes(p.stage);
 }
 
-export function tally(projects: readonly ProjectState[], entries: readonly LedgerEntry[], cycle: CycleConfig, atMs: number): ProjectTally {
+/** A project's missing and late evidence quarters, computed once per project for all the tallies that count it. */
+export interface EvidenceGaps {
+  missing: Quarter[];
+  late: LateQuarter[];
+}
+
+export function evidenceGaps(p: ProjectState, cycle: CycleConfig): EvidenceGaps {
+  return { missing: missingEvidenceQuarters(p), late: lateEvidenceQuarters(p, cycle) };
+}
+
+export function tally(
+  projects: readonly ProjectState[],
+  entries: readonly LedgerEntry[],
+  cycle: CycleConfig,
+  atMs: number,
+  gapsOf: (p: ProjectState) => EvidenceGaps = (p) => evidenceGaps(p, cycle),
+): ProjectTally {
+  // One pass: the byOrg figures call this once per org, thousands of times for a province.
+  const stages = new Map<Stage, number>();
+  const types = new Map<ProjectType, number>();
+  let topLevel = 0;
+  let keyProjects = 0;
+  let missingEvidenceProjects = 0;
+  let lateEvidenceProjects = 0;
+  for (const p of projects) {
+    if (p.parentId === null) topLevel++;
+    if (isCountedKey(p)) keyProjects++;
+    stages.set(p.stage, (stages.get(p.stage) ?? 0) + 1);
+    types.set(p.proposal.type, (types.get(p.proposal.type) ?? 0) + 1);
+    const gaps = gapsOf(p);
+    if (gaps.missing.length > 0) missingEvidenceProjects++;
+    if (gaps.late.length > 0) lateEvidenceProjects++;
+  }
   return {
     projects: projects.length,
-    topLevel: projects.filter((p) => p.parentId === null).length,
-    subProjects: projects.filter((p) => p.parentId !== null).length,
-    keyProjects: projects.filter(isCountedKey).length,
-    byStage: countBy(STAGES, STAGE_LABELS, projects.map((p) => p.stage)),
-    byType: countBy(PROJECT_TYPES, PROJECT_TYPE_LABELS, projects.map((p) => p.proposal.type)),
-    missingEvidenceProjects: projects.filter((p) => missingEvidenceQuarters(p).length > 0).length,
-    lateEvidenceProjects: projects.filter((p) => lateEvidenceQuarters(p, cycle).length > 0).length,
+    topLevel,
+    subProjects: projects.length - topLevel,
+    keyProjects,
+    byStage: STAGES.map((key) => ({ key, label: STAGE_LABELS[key], count: stages.get(key) ?? 0 })),
+    byType: PROJECT_TYPES.map((key) => ({ key, label: PROJECT_TYPE_LABELS[key], count: types.get(key) ?? 0 })),
+    missingEvidenceProjects,
+    lateEvidenceProjects,
     ledger: ledgerFigures(entries, atMs),
   };
 }
@@ -308,6 +340,9 @@ export function committeeFigures(
   const orgs = indexOrgs(orgList);
   const mine = projects.filter((p) => p.cycleId === cycle.cycleId);
   const ledger = ledgerWithProjects(mine);
+  // Each project is counted in the totals, its org and its unit: its evidence gaps are found once.
+  const gaps = new Map(mine.map((p) => [p, evidenceGaps(p, cycle)]));
+  const gapsOf = (p: ProjectState) => gaps.get(p) ?? evidenceGaps(p, cycle);
 
   // Grouped once: a province has thousands of orgs and tens of thousands of projects.
   const projectsOf = groupBy(mine, (p) => p.orgId);
@@ -325,7 +360,7 @@ export function committeeFigures(
       parentId: org?.parentId ?? null,
       unitId,
       unitName: unitId === null ? null : orgs.name(unitId),
-      ...tally(projectsOf.get(orgId) ?? [], entriesOf.get(orgId) ?? [], cycle, atMs),
+      ...tally(projectsOf.get(orgId) ?? [], entriesOf.get(orgId) ?? [], cycle, atMs, gapsOf),
     };
   });
 
@@ -336,16 +371,16 @@ export function committeeFigures(
     unitId: unit.id,
     unitName: unit.name,
     orgIds: orgIdsOfUnit.get(unit.id) ?? [],
-    ...tally(projectsOfUnit.get(unit.id) ?? [], entriesOfUnit.get(unit.id) ?? [], cycle, atMs),
+    ...tally(projectsOfUnit.get(unit.id) ?? [], entriesOfUnit.get(unit.id) ?? [], cycle, atMs, gapsOf),
   }));
 
   const sorted = sortProjects([...mine], orgs);
   const missingEvidence: MissingEvidenceItem[] = sorted
-    .map((p) => ({ p, quarters: missingEvidenceQuarters(p) }))
+    .map((p) => ({ p, quarters: gapsOf(p).missing }))
     .filter((x) => x.quarters.length > 0)
     .map(({ p, quarters }) => ({ ...projectRef(p, orgs), quarters, quarterLabels: quarters.map((q) => QUARTER_LABELS[q]) }));
   const lateEvidence: LateEvidenceItem[] = sorted
-    .map((p) => ({ p, late: lateEvidenceQuarters(p, cycle) }))
+    .map((p) => ({ p, late: gapsOf(p).late }))
     .filter((x) => x.late.length > 0)
     .map(({ p, late }) => ({ ...projectRef(p, orgs), late }));
   const overdueLedger = sortLedgerItems(
@@ -357,7 +392,7 @@ export function committeeFigures(
     cycleId: cycle.cycleId,
     year: cycle.year,
     asOf,
-    totals: tally(mine, ledger.map((l) => l.entry), cycle, atMs),
+    totals: tally(mine, ledger.map((l) => l.entry), cycle, atMs, gapsOf),
     byOrg,
     byUnit,
     inspections: ([1, 2, 3, 4] as const).map((q) => quarterRatings(mine, q, cycle, atMs)),
