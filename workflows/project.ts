@@ -19,6 +19,7 @@ import {
   setHandler,
   startChild,
   upsertSearchAttributes,
+  currentUpdateInfo,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
@@ -88,6 +89,15 @@ export const LOCAL_CREATE_PATCH = 'local-create-v3';
 /** The patch id of a project whose create event the launcher persisted (`createLoggedByLauncher`). */
 export const LAUNCHER_CREATE_PATCH = 'launcher-create-v4';
 
+/**
+ * The patch id of the Update answers carried across continue-as-new (`CarriedState.answered`);
+ * runs recorded before it continued without them and replay so.
+ */
+export const CARRY_ANSWERS_PATCH = 'carry-answers-v5';
+
+/** How many of the latest Update answers a run hands to the next: retries come within minutes. */
+export const ANSWERS_CARRIED = 64;
+
 /** Everything a run hands to the next across continue-as-new. */
 export interface CarriedState {
   state: ProjectState;
@@ -99,6 +109,13 @@ export interface CarriedState {
   childCreators: Record<string, Actor>;
   /** Stage and progress last reported to the parent. */
   reported: { stage: string; progress: number } | null;
+  /**
+   * The latest people's Updates answered, by Update id. Temporal recognises a retried Update id
+   * within one run only; a retry that reaches the next run (the first attempt applied, its answer
+   * lost to a timeout) gets its first answer from here instead of being applied again or refused.
+   * Absent from runs continued before it.
+   */
+  answered?: { updateId: string; answer: ActionResult }[];
 }
 
 export interface ProjectWorkflowInput {
@@ -178,20 +195,34 @@ export async function projectWorkflow(input: ProjectWorkflowInput): Promise<Proj
   setHandler(getRunEventsQuery, () => ({ firstSeq: firstSeqOfRun, events: runEvents }));
 
   // ---- People's actions: Updates whose validators refuse before anything enters history ----
+  // The latest answers by Update id, oldest first (a Map keeps insertion order), with the earlier runs'.
+  const answered = new Map<string, ActionResult>((input.carried?.answered ?? []).map((a) => [a.updateId, a.answer]));
+  const remember = (updateId: string, answer: ActionResult) => {
+    answered.delete(updateId);
+    answered.set(updateId, answer);
+    while (answered.size > ANSWERS_CARRIED) answered.delete(answered.keys().next().value!);
+  };
   for (const [type, definition] of Object.entries(PERSON_UPDATES) as [PersonEventType, (typeof PERSON_UPDATES)[PersonEventType]][]) {
     setHandler(
       definition,
       (command: Command<PersonEventType>) => {
+        const updateId = currentUpdateInfo()?.id;
+        const earlier = updateId === undefined ? undefined : answered.get(updateId);
+        if (earlier) return earlier;
         const event = { ...command, type, at: nowIso() } as LifecycleEvent;
         const before = state;
         const result = apply(state, event, cycle);
         if (!result.ok) throw refusalFailure(result.refusal);
         commit(event, result.state, before);
         const answer: ActionResult = { seq, version: state.version, stage: state.stage, progress: state.progress, at: event.at };
+        if (updateId !== undefined) remember(updateId, answer);
         return answer;
       },
       {
         validator: (command: Command<PersonEventType>) => {
+          // A retry of an Update an earlier run answered: accepted, the handler repeats that answer.
+          const updateId = currentUpdateInfo()?.id;
+          if (updateId !== undefined && answered.has(updateId)) return;
           if (isFinal(state.stage)) {
             throw refusalFailure({
               rule: 'stage.final',
@@ -346,6 +377,7 @@ export async function projectWorkflow(input: ProjectWorkflowInput): Promise<Proj
       await carryOutEffects();
       if (!effectsPending()) {
         const carried: CarriedState = { state, seq, fired: [...fired], children, childCreators, reported };
+        if (patched(CARRY_ANSWERS_PATCH)) carried.answered = [...answered].map(([updateId, answer]) => ({ updateId, answer }));
         await continueAsNew<typeof projectWorkflow>({ ...input, create: undefined, createLoggedByLauncher: undefined, carried });
       }
       continue;

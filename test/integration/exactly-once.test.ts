@@ -5,9 +5,17 @@
  * the Temporal Update id derive from the key, and Temporal answers a known Update id with its
  * first outcome.
  */
-import { describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import path from 'node:path';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { Worker } from '@temporalio/worker';
+import { describe, expect, inject, it } from 'vitest';
+import type { PersonActor } from '../../workflows/lifecycle';
+import * as m from '../../workflows/messages';
+import { projectWorkflow } from '../../workflows/project';
 import { compressedCycle, HOUR, postpone, proposal } from '../fixtures/cycles';
 import { useHarness } from '../helpers/harness';
+import { waitUntil } from '../helpers/wait';
 
 describe('a retried action is applied once', () => {
   // Quarters an hour later: the project stays in progress while the test runs.
@@ -58,5 +66,78 @@ describe('a retried action is applied once', () => {
     expect(again.statusCode, again.body).toBe(200);
     expect(again.json().ledger).toHaveLength(1);
     expect(again.json().ledger[0].id).toBe(inspected.json().ledger[0].id);
+  });
+
+  it('an Update retried after the workflow continued as new gets its first answer and applies nothing again', async () => {
+    // Temporal deduplicates an Update id within one run only. The API's retry of an action whose
+    // first attempt was applied (its answer lost to a timeout) reaches the next run when the
+    // workflow continued as new in between: it was refused as a duplicate (400 材料编号…已存在) for an
+    // action that had been carried out. The workflow now carries its last answers across runs.
+    const secretary: PersonActor = { userId: 'u-sec-oc1', role: 'secretary', orgId: 'org-oc1' };
+    const committee: PersonActor = { userId: 'u-committee', role: 'committee', orgId: 'org-committee' };
+    const projectId = 'P-once-across-runs';
+    const handle = await h.temporal.client.workflow.start(projectWorkflow, {
+      workflowId: m.projectWorkflowId(cycle.cycleId, projectId),
+      taskQueue: h.temporal.taskQueue,
+      args: [
+        {
+          cycle,
+          continueAsNewAfterEvents: 1,
+          create: {
+            type: 'create',
+            actor: secretary,
+            at: new Date().toISOString(),
+            projectId,
+            cycleId: cycle.cycleId,
+            parentId: null,
+            orgId: secretary.orgId,
+            leadSecretaryId: secretary.userId,
+            reviewer: { orgId: committee.orgId, userId: committee.userId },
+            proposal: proposal(cycle.year, '跨运行幂等项目'),
+          },
+        },
+      ],
+    });
+    await handle.executeUpdate(m.submitProposalUpdate, { args: [{ type: 'submit', actor: secretary }] });
+    await handle.executeUpdate(m.approveProposalUpdate, { args: [{ type: 'approve', actor: committee, comment: '同意' }] });
+    await handle.executeUpdate(m.signLetterUpdate, { args: [{ type: 'signLetter', actor: secretary, text: '责任书' }] });
+    const evidence = { type: 'submitEvidence' as const, actor: secretary, evidenceId: 'EV-once-across-runs', quarter: 1 as const, milestoneId: null, text: '第一季度材料', files: [], indicatorActuals: [] };
+    const answeredBy = (await handle.describe()).runId;
+    const first = await handle.executeUpdate(m.submitEvidenceUpdate, { args: [evidence], updateId: 'api-once-across-runs' });
+    await waitUntil('the workflow continued as new after the evidence', async () => ((await handle.describe()).runId !== answeredBy ? true : undefined), 30_000, 100);
+
+    const retry = await handle.executeUpdate(m.submitEvidenceUpdate, { args: [evidence], updateId: 'api-once-across-runs' });
+    expect(retry).toEqual(first);
+    const view = await handle.query(m.getProjectQuery);
+    expect(view.state.evidence.filter((e) => e.id === 'EV-once-across-runs')).toHaveLength(1);
+    expect(view.seq).toBe(first.seq);
+
+    // A new Update id with the same evidence id is still refused: only a retry gets the old answer.
+    await expect(handle.executeUpdate(m.submitEvidenceUpdate, { args: [evidence], updateId: 'api-another-action' })).rejects.toThrow();
+    await waitUntil('the event log caught up', async () => {
+      const rows = await h.db.selectFrom('project_events').select(['seq', 'type']).where('project_id', '=', projectId).orderBy('seq').execute();
+      return rows.length === first.seq ? rows : undefined;
+    }, 30_000, 100);
+    const logged = await h.db.selectFrom('project_events').select('type').where('project_id', '=', projectId).where('type', '=', 'submitEvidence').execute();
+    expect(logged).toHaveLength(1);
+
+    // Both runs replay: the one that applied the evidence and continued as new (recording the
+    // patch marker), and the one that answered the retry from what it carried.
+    const applying = await h.temporal.client.workflow.getHandle(handle.workflowId, answeredBy).fetchHistory();
+    const answering = await handle.fetchHistory();
+    const events = (history: typeof applying) => history.events ?? [];
+    expect(events(applying).some((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch')).toBe(true);
+    expect(events(applying).some((e) => e.workflowExecutionContinuedAsNewEventAttributes)).toBe(true);
+    expect(events(answering).filter((e) => e.workflowExecutionUpdateCompletedEventAttributes)).toHaveLength(1);
+    const bundle = { workflowBundle: { codePath: inject('workflowBundlePath') } };
+    await expect(Worker.runReplayHistory(bundle, applying, 'applying')).resolves.toBeUndefined();
+    await expect(Worker.runReplayHistory(bundle, answering, 'answering')).resolves.toBeUndefined();
+    // With RECORD_HISTORIES=1 both join the replay gate (test/histories/v5: answers carried across runs).
+    if (process.env.RECORD_HISTORIES === '1') {
+      const target = path.join(__dirname, '..', 'histories', 'v5');
+      fs.mkdirSync(target, { recursive: true });
+      fs.writeFileSync(path.join(target, 'update-applied-then-continued-as-new.json'), `${historyToJSON(applying)}\n`);
+      fs.writeFileSync(path.join(target, 'update-retried-in-the-next-run.json'), `${historyToJSON(answering)}\n`);
+    }
   });
 });

@@ -16,8 +16,10 @@ import { testLogger } from '../helpers/infra';
  * One folder per released workflow version: v1 was recorded before the first patched() change,
  * v2 after it (the closing notice), v3 after the second (persistence as local activities), v4 a
  * project launched with its create event persisted by the launcher (recorded by
- * `RECORD_HISTORIES=1 npx vitest run test/integration/launch-persistence.test.ts`). Every version
- * must keep replaying against today's code.
+ * `RECORD_HISTORIES=1 npx vitest run test/integration/launch-persistence.test.ts`), v5 an Update
+ * applied before a continue-as-new that carried its answer, and its retry answered by the next run
+ * (`RECORD_HISTORIES=1 npx vitest run test/integration/exactly-once.test.ts`). Every version must
+ * keep replaying against today's code.
  */
 const dir = path.join(__dirname, '..', 'histories');
 const files = fs.existsSync(dir)
