@@ -202,9 +202,11 @@ export function createCyclesService(deps: CyclesDeps) {
       return { workflowId, alreadyRunning, launch };
     },
 
-    /** What the committee's figures and reports are computed from: the cycle, its projects' states, the org directory. */
-    /** What the cycle's reports are computed from, with the names of the people they name (lead and org secretaries). */
-    /** The projects' states are shared with other requests and frozen: read them, do not change them. */
+    /**
+     * What the committee's figures and reports are computed from: the cycle, its projects' states,
+     * the org directory and the names of the people they name (lead and org secretaries). The
+     * states are shared with other requests and frozen: read them, do not change them.
+     */
     async reportInputs(cycleId: string): Promise<{ cycle: CycleConfig; projects: readonly ProjectState[]; orgs: Org[]; people: Map<string, string> }> {
       const cycle = await getCycleConfig(db, cycleId);
       if (!cycle) throw cycleNotFound(cycleId);
